@@ -1,0 +1,46 @@
+// The one factory that builds the services. Electron, web mode, the CLI and the tests all call it
+// with their own data directory, so they build exactly the same thing.
+import { mkdirSync } from "node:fs";
+import type { AppInfo, RawApi } from "../contract/api.js";
+import { APP_VERSION } from "./app-root.js";
+import { dataPaths, type DataPaths } from "./data-dir.js";
+import { createDispatcher } from "./dispatcher.js";
+import { EventBus } from "./event-bus.js";
+import { createFileLogger, type Logger } from "./logger.js";
+import { LlamaRuntime, type GpuPreference } from "./runtime/llama-runtime.js";
+import { SystemService } from "./system/system-service.js";
+
+export interface ServiceOptions {
+  dataDir: string;
+  transport: AppInfo["transport"];
+  gpu?: GpuPreference;
+  /** Defaults to a log file inside the data directory. */
+  logger?: Logger;
+}
+
+export interface Services {
+  api: RawApi;
+  paths: DataPaths;
+  logger: Logger;
+  dispose(): Promise<void>;
+}
+
+export function createServices(options: ServiceOptions): Services {
+  const paths = dataPaths(options.dataDir);
+  mkdirSync(paths.models, { recursive: true });
+  const logger = options.logger ?? createFileLogger(paths.logFile);
+  const events = new EventBus();
+  const runtime = new LlamaRuntime(options.gpu);
+  const system = new SystemService(runtime, APP_VERSION);
+
+  const api = createDispatcher(
+    {
+      "app.info": async () => ({ version: APP_VERSION, dataDir: paths.root, transport: options.transport }),
+      "system.info": () => system.info(),
+    },
+    events,
+    logger,
+  );
+
+  return { api, paths, logger, dispose: () => runtime.dispose() };
+}

@@ -1,0 +1,36 @@
+// English strings. zh-cn.ts must define every key (the compiler checks).
+export const en = {
+  "app.name": "BiLLa Desktop",
+  "nav.label": "Main",
+  "nav.chat": "Chat",
+  "nav.models": "Models",
+  "nav.convert": "Convert",
+  "nav.settings": "Settings",
+  "language.label": "Language",
+  "chat.title": "Chat",
+  "chat.noModel": "No model is loaded yet. Add one on the Models page, or convert BiLLa's weights on the Convert page.",
+  "models.title": "Models",
+  "models.empty": "Your model library is empty.",
+  "convert.title": "Convert",
+  "convert.intro": "Turn BiLLa's released weights and the original LLaMA into one model file that runs on this computer.",
+  "settings.title": "Settings",
+  "settings.dataDir": "Data folder",
+  "system.title": "This computer",
+  "system.loading": "Reading system information…",
+  "system.failed": "System information is unavailable: {message}",
+  "system.os": "Operating system",
+  "system.cpu": "Processor",
+  "system.cores": "{logical} logical cores, {math} used for inference",
+  "system.ram": "Memory",
+  "system.ramValue": "{free} free of {total}",
+  "system.gpu": "Graphics",
+  "system.gpuNone": "No supported graphics card found: models run on the processor",
+  "system.gpuBackend": "Backend",
+  "system.vram": "Video memory",
+  "system.versions": "Versions",
+  "system.appVersion": "App",
+  "connection.missingToken": "This page needs the access address printed by `npm run web`. Open that address (it ends with #token=…).",
+} as const;
+
+export type MessageKey = keyof typeof en;
+export type Messages = Record<MessageKey, string>;

@@ -1,0 +1,82 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { systemInfoSchema } from "../../src-main/contract/api.js";
+import { BillaError } from "../../src-main/contract/errors.js";
+import { createServices } from "../../src-main/services/create-services.js";
+import { createDispatcher } from "../../src-main/services/dispatcher.js";
+import { EventBus } from "../../src-main/services/event-bus.js";
+import type { Logger } from "../../src-main/services/logger.js";
+import { makeTempDir } from "../support/temp-dir.js";
+
+const dataDir = makeTempDir();
+const services = createServices({ dataDir: dataDir.path, transport: "cli" });
+afterAll(async () => {
+  await services.dispose();
+  dataDir.remove();
+});
+
+describe("the dispatcher on the real services", () => {
+  it("answers system.info with data that matches the contract's schema", async () => {
+    const envelope = await services.api.invoke("system.info", {});
+    expect(envelope.ok).toBe(true);
+    if (!envelope.ok) return;
+    const info = systemInfoSchema.parse(envelope.value);
+    expect(info.cpu.logicalCores).toBeGreaterThan(0);
+    expect(info.ram.totalBytes).toBeGreaterThan(info.ram.freeBytes);
+    expect(info.versions.nodeLlamaCpp).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("rejects invalid input with a structured error before any service runs", async () => {
+    const envelope = await services.api.invoke("system.info", { unexpected: 1 });
+    expect(envelope).toMatchObject({ ok: false, error: { code: "invalid_input" } });
+    if (envelope.ok) return;
+    expect(envelope.error.issues?.length).toBeGreaterThan(0);
+  });
+
+  it("rejects input of the wrong type", async () => {
+    expect(await services.api.invoke("app.info", "a string")).toMatchObject({ ok: false, error: { code: "invalid_input" } });
+  });
+
+  it("refuses names outside the contract, including inherited object keys", async () => {
+    for (const name of ["system.reboot", "__proto__", "constructor", "toString"]) {
+      expect(await services.api.invoke(name, {})).toMatchObject({ ok: false, error: { code: "unknown_request" } });
+    }
+  });
+
+  it("reports the data directory it was built with", async () => {
+    expect(await services.api.invoke("app.info", {})).toMatchObject({ ok: true, value: { dataDir: dataDir.path, transport: "cli" } });
+  });
+});
+
+describe("errors crossing the boundary", () => {
+  const logged: string[] = [];
+  const logger: Logger = { info: () => undefined, error: (message, error) => logged.push(`${message} ${String(error)}`) };
+
+  it("passes a service's BillaError on as code and message", async () => {
+    const api = createDispatcher(
+      {
+        "app.info": () => Promise.reject(new BillaError("not_found", "No such model.")),
+        "system.info": () => Promise.reject(new Error("unused")),
+      },
+      new EventBus(),
+      logger,
+    );
+    expect(await api.invoke("app.info", {})).toEqual({ ok: false, error: { code: "not_found", message: "No such model." } });
+  });
+
+  it("turns any other failure into `internal` without its message or stack, and logs it", async () => {
+    const secret = "/home/someone/secret.txt: contents";
+    const api = createDispatcher(
+      {
+        "app.info": () => Promise.reject(new Error(secret)),
+        "system.info": () => Promise.reject(new Error("unused")),
+      },
+      new EventBus(),
+      logger,
+    );
+    const envelope = await api.invoke("app.info", {});
+    expect(envelope).toMatchObject({ ok: false, error: { code: "internal" } });
+    expect(JSON.stringify(envelope)).not.toContain("secret");
+    expect(JSON.stringify(envelope)).not.toContain("at ");
+    expect(logged.join("\n")).toContain(secret);
+  });
+});

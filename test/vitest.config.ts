@@ -1,0 +1,25 @@
+import { svelte } from "@sveltejs/vite-plugin-svelte";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+export default defineConfig({
+  test: {
+    root,
+    projects: [
+      {
+        test: { name: "node", include: ["test/unit/**/*.test.ts"], environment: "node" },
+      },
+      {
+        plugins: [svelte()],
+        resolve: { conditions: ["browser"] },
+        test: { name: "renderer", include: ["test/renderer/**/*.test.ts"], environment: "jsdom" },
+      },
+      {
+        // Drives the built app in Debian's Chromium; each file gets its own data directory and server.
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 60_000, hookTimeout: 60_000 },
+      },
+    ],
+  },
+});
