@@ -23,3 +23,5 @@ export const APP_ROOT = findAppRoot();
 export const APP_VERSION: string = (JSON.parse(readFileSync(join(APP_ROOT, "package.json"), "utf8")) as { version: string }).version;
 /** The renderer as Vite built it; web mode serves it and Electron loads it. */
 export const RENDERER_DIR = join(APP_ROOT, "build", "renderer");
+/** The bundled demo model: BiLLa's release layout in miniature, plus its golden answers. */
+export const DEMO_DIR = join(APP_ROOT, "resources", "demo");
