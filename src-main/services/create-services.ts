@@ -3,6 +3,7 @@
 import { mkdirSync } from "node:fs";
 import type { AppInfo, RawApi } from "../contract/api.js";
 import { APP_VERSION } from "./app-root.js";
+import { ConversionService } from "./conversion/conversion-service.js";
 import { dataPaths, type DataPaths } from "./data-dir.js";
 import { createDispatcher } from "./dispatcher.js";
 import { EventBus } from "./event-bus.js";
@@ -32,15 +33,25 @@ export function createServices(options: ServiceOptions): Services {
   const events = new EventBus();
   const runtime = new LlamaRuntime(options.gpu);
   const system = new SystemService(runtime, APP_VERSION);
+  const conversions = new ConversionService(events, logger);
 
   const api = createDispatcher(
     {
       "app.info": async () => ({ version: APP_VERSION, dataDir: paths.root, transport: options.transport }),
       "system.info": () => system.info(),
+      "conversion.start": async (input) => conversions.start(input),
+      "conversion.restore": async (input) => conversions.restore(input),
+      "conversion.cancel": async ({ jobId }) => conversions.cancel(jobId),
+      "model.inspect": ({ path }) => conversions.inspect(path),
     },
     events,
     logger,
   );
 
-  return { api, paths, logger, dispose: () => runtime.dispose() };
+  async function dispose(): Promise<void> {
+    await conversions.dispose();
+    await runtime.dispose();
+  }
+
+  return { api, paths, logger, dispose };
 }

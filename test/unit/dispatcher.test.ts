@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { systemInfoSchema } from "../../src-main/contract/api.js";
+import { requests, systemInfoSchema } from "../../src-main/contract/api.js";
 import { BillaError } from "../../src-main/contract/errors.js";
 import { createServices } from "../../src-main/services/create-services.js";
-import { createDispatcher } from "../../src-main/services/dispatcher.js";
+import { createDispatcher, type Handlers } from "../../src-main/services/dispatcher.js";
 import { EventBus } from "../../src-main/services/event-bus.js";
 import type { Logger } from "../../src-main/services/logger.js";
 import { makeTempDir } from "../support/temp-dir.js";
@@ -49,30 +49,18 @@ describe("the dispatcher on the real services", () => {
 
 describe("errors crossing the boundary", () => {
   const logged: string[] = [];
+  /** Every request fails the same way, so each test's failure is the one it sets up. */
+  const failingWith = (error: Error) => Object.fromEntries(Object.keys(requests).map((name) => [name, () => Promise.reject(error)])) as unknown as Handlers;
   const logger: Logger = { info: () => undefined, error: (message, error) => logged.push(`${message} ${String(error)}`) };
 
   it("passes a service's BillaError on as code and message", async () => {
-    const api = createDispatcher(
-      {
-        "app.info": () => Promise.reject(new BillaError("not_found", "No such model.")),
-        "system.info": () => Promise.reject(new Error("unused")),
-      },
-      new EventBus(),
-      logger,
-    );
+    const api = createDispatcher(failingWith(new BillaError("not_found", "No such model.")), new EventBus(), logger);
     expect(await api.invoke("app.info", {})).toEqual({ ok: false, error: { code: "not_found", message: "No such model." } });
   });
 
   it("turns any other failure into `internal` without its message or stack, and logs it", async () => {
     const secret = "/home/someone/secret.txt: contents";
-    const api = createDispatcher(
-      {
-        "app.info": () => Promise.reject(new Error(secret)),
-        "system.info": () => Promise.reject(new Error("unused")),
-      },
-      new EventBus(),
-      logger,
-    );
+    const api = createDispatcher(failingWith(new Error(secret)), new EventBus(), logger);
     const envelope = await api.invoke("app.info", {});
     expect(envelope).toMatchObject({ ok: false, error: { code: "internal" } });
     expect(JSON.stringify(envelope)).not.toContain("secret");

@@ -4,6 +4,12 @@ import { BillaError } from "../../contract/errors.js";
 
 export const DTYPE_BYTES = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4 } as const;
 export type DType = keyof typeof DTYPE_BYTES;
+/** The element types model weights come in. */
+export type FloatDType = Extract<DType, "F32" | "F16" | "BF16">;
+
+export function isFloatDType(dtype: DType): dtype is FloatDType {
+  return dtype === "F32" || dtype === "F16" || dtype === "BF16";
+}
 
 export interface TensorLocation {
   name: string;
@@ -20,6 +26,14 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((count, dim) => count * dim, 1);
 }
 
+/**
+ * A buffer in shared memory: the quantize workers read it in place, where an ordinary buffer would first be
+ * copied across (as slow as quantizing to Q8_0).
+ */
+export function sharedBuffer(length: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(length));
+}
+
 /** Reads one tensor's bytes (or a range of them) from its file. */
 export async function readTensorBytes(tensor: TensorLocation, start = 0, length = tensor.byteLength - start): Promise<Buffer> {
   if (start < 0 || length < 0 || start + length > tensor.byteLength) {
@@ -27,7 +41,7 @@ export async function readTensorBytes(tensor: TensorLocation, start = 0, length 
   }
   const handle = await open(tensor.file, "r");
   try {
-    const buffer = Buffer.alloc(length);
+    const buffer = sharedBuffer(length);
     const { bytesRead } = await handle.read(buffer, 0, length, tensor.offset + start);
     if (bytesRead !== length) {
       throw new BillaError("bad_file", `${tensor.file} ends before the data of tensor ${tensor.name}: the file is truncated. Download it again.`);

@@ -1,4 +1,5 @@
 // GGUF's and ggml's numbers, named once (after ggml.h, llama.h and gguf-py's constants.py).
+import type { OutputTypeName } from "../../../contract/api.js";
 
 /** ggml_type: how a tensor's elements are stored. */
 export enum GgmlType {
@@ -93,7 +94,7 @@ export enum TokenType {
   BYTE = 6,
 }
 
-/** The output types BiLLa Desktop offers, as `--outtype` spells them. */
+/** The output types BiLLa Desktop offers (named in the contract), with what each means to ggml. */
 export const OUTPUT_TYPES = {
   f16: { fileType: LlamaFileType.MOSTLY_F16, baseType: GgmlType.F16 },
   bf16: { fileType: LlamaFileType.MOSTLY_BF16, baseType: GgmlType.BF16 },
@@ -102,8 +103,8 @@ export const OUTPUT_TYPES = {
   q4_k_m: { fileType: LlamaFileType.MOSTLY_Q4_K_M, baseType: GgmlType.Q4_K },
   q5_k_m: { fileType: LlamaFileType.MOSTLY_Q5_K_M, baseType: GgmlType.Q5_K },
   q6_k: { fileType: LlamaFileType.MOSTLY_Q6_K, baseType: GgmlType.Q6_K },
-} as const;
-export type OutputType = keyof typeof OUTPUT_TYPES;
+} as const satisfies Record<OutputTypeName, { fileType: LlamaFileType; baseType: GgmlType }>;
+export type OutputType = OutputTypeName;
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 export const GGUF_VERSION = 3;
@@ -142,6 +143,7 @@ export const Keys = {
     PAD_ID: "tokenizer.ggml.padding_token_id",
     ADD_BOS: "tokenizer.ggml.add_bos_token",
     ADD_EOS: "tokenizer.ggml.add_eos_token",
+    ADD_SPACE_PREFIX: "tokenizer.ggml.add_space_prefix",
     CHAT_TEMPLATE: "tokenizer.chat_template",
   },
   /** Written by BiLLa Desktop's converter so the runtime knows a BiLLa model without guessing. */

@@ -1,0 +1,99 @@
+// Conversion jobs behind the API: each runs in the background, reports progress and warnings as events,
+// ends with one `conversion.finished` event, and can be cancelled.
+import { randomUUID } from "node:crypto";
+import { basename } from "node:path";
+import type { ConversionReport, Inspection, RequestInput } from "../../contract/api.js";
+import { BillaError } from "../../contract/errors.js";
+import type { EventBus } from "../event-bus.js";
+import type { Logger } from "../logger.js";
+import { inspectPath } from "./inspect.js";
+import { convertToGguf } from "./pipeline/convert-to-gguf.js";
+import { restoreToSafetensors } from "./pipeline/restore-to-safetensors.js";
+import { openSourceModel } from "./pipeline/source-model.js";
+import { QuantizePool } from "./quantize/quantize-pool.js";
+
+interface Job {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export class ConversionService {
+  readonly #jobs = new Map<string, Job>();
+  /** Started with the first conversion: its workers load ggml, which a session without conversions never needs. */
+  #pool: QuantizePool | undefined;
+
+  constructor(
+    private readonly events: EventBus,
+    private readonly logger: Logger,
+  ) {}
+
+  start(input: RequestInput<"conversion.start">): { jobId: string } {
+    return this.#run(async (jobId, signal) => {
+      const model = await openSourceModel({ modelDir: input.modelDir, ...(input.originalLlama ? { originalLlama: input.originalLlama } : {}), method: input.method ?? "decrypt" });
+      const outType = input.outType ?? "q4_k_m";
+      return convertToGguf({
+        model,
+        outFile: input.outFile,
+        outType,
+        name: input.name ?? basename(input.modelDir),
+        quantizer: (this.#pool ??= new QuantizePool()),
+        jobId,
+        signal,
+        ...(input.expectedEmbeddingSum === undefined ? {} : { expectedEmbeddingSum: input.expectedEmbeddingSum }),
+        onProgress: (progress) => this.events.emit("conversion.progress", progress),
+        onWarning: (message) => this.events.emit("conversion.warning", { jobId, message }),
+      });
+    });
+  }
+
+  restore(input: RequestInput<"conversion.restore">): { jobId: string } {
+    return this.#run(async (jobId, signal) => {
+      const model = await openSourceModel({ modelDir: input.modelDir, originalLlama: input.originalLlama, method: input.method ?? "decrypt" });
+      return restoreToSafetensors({
+        model,
+        outDir: input.outDir,
+        signal,
+        ...(input.expectedEmbeddingSum === undefined ? {} : { expectedEmbeddingSum: input.expectedEmbeddingSum }),
+        onProgress: (progress) => this.events.emit("conversion.progress", { ...progress, jobId }),
+        onWarning: (message) => this.events.emit("conversion.warning", { jobId, message }),
+      });
+    });
+  }
+
+  cancel(jobId: string): { cancelled: boolean } {
+    const job = this.#jobs.get(jobId);
+    job?.controller.abort();
+    return { cancelled: job !== undefined };
+  }
+
+  inspect(path: string): Promise<Inspection> {
+    return inspectPath(path);
+  }
+
+  /** Cancels every running job and waits until each has cleaned up its partial output. */
+  async dispose(): Promise<void> {
+    for (const job of this.#jobs.values()) job.controller.abort();
+    await Promise.all([...this.#jobs.values()].map((job) => job.done));
+    await this.#pool?.close();
+  }
+
+  #run(work: (jobId: string, signal: AbortSignal) => Promise<ConversionReport>): { jobId: string } {
+    const jobId = randomUUID();
+    const controller = new AbortController();
+    const done = work(jobId, controller.signal).then(
+      (report) => this.events.emit("conversion.finished", { jobId, outcome: { ok: true, report } }),
+      (error: unknown) => {
+        const failure = controller.signal.aborted
+          ? { code: "cancelled", message: "The conversion was cancelled; nothing was written." }
+          : error instanceof BillaError
+            ? { code: error.code, message: error.message }
+            : { code: "internal", message: "The conversion failed inside BiLLa Desktop. The log file has the details." };
+        if (!(error instanceof BillaError) && !controller.signal.aborted) this.logger.error(`conversion ${jobId} failed`, error);
+        this.events.emit("conversion.finished", { jobId, outcome: { ok: false, error: failure } });
+      },
+    );
+    const job = { controller, done: done.finally(() => this.#jobs.delete(jobId)) };
+    this.#jobs.set(jobId, job);
+    return { jobId };
+  }
+}

@@ -1,0 +1,157 @@
+// The GGUF metadata of a converted BiLLa model: what llama.cpp's convert_hf_to_gguf.py writes for a LLaMA with a
+// SentencePiece tokenizer (LlamaModel, _set_vocab_sentencepiece, SpecialVocab), in the order llama-quantize leaves
+// it, plus BiLLa's chat template and our own billa.* keys.
+import { z } from "zod";
+import { BillaError } from "../../../contract/errors.js";
+import type { LlamaHyperParameters } from "../checkpoint/hf-config.js";
+import { findDuplicate, type PieceType, type SentencePieceModel } from "../tokenizer/sentencepiece-model.js";
+import { GgufValueType, Keys, TokenType, type GgufKv, type LlamaFileType } from "./gguf-types.js";
+
+export interface LlamaMetadataInput {
+  name: string;
+  hyper: LlamaHyperParameters;
+  tokenizer: SentencePieceModel;
+  /** tokenizer_config.json and added_tokens.json as parsed, null when the folder lacks them. */
+  tokenizerConfig: Record<string, unknown> | null;
+  addedTokens: Record<string, number> | null;
+  fileType: LlamaFileType;
+  restoredEmbeddingSum?: number;
+}
+
+const GGML_QUANTIZATION_VERSION = 2;
+/**
+ * BiLLa's prompt as its README gives it: one BOS, then `Human: {q}\nAssistant: {a}` turns joined by `\n`, with no
+ * EOS between turns (the golden prompts' ids). BiLLa was trained without a system prompt, so a system message
+ * raises instead of vanishing: llama.cpp and node-llama-cpp then fold it into the first user message.
+ */
+const BILLA_CHAT_TEMPLATE = [
+  "{{ bos_token }}",
+  "{% for message in messages %}",
+  "{% if message['role'] == 'user' %}{{ 'Human: ' + message['content'] + '\\n' }}",
+  "{% elif message['role'] == 'assistant' %}{{ 'Assistant: ' + message['content'] }}{% if not loop.last %}{{ '\\n' }}{% endif %}",
+  "{% else %}{{ raise_exception('BiLLa has no ' + message['role'] + ' role: send only user and assistant messages.') }}",
+  "{% endif %}",
+  "{% endfor %}",
+  "{% if add_generation_prompt %}{{ 'Assistant: ' }}{% endif %}",
+].join("");
+
+/** The converter asks sentencepiece only IsUnknown/IsControl/IsUnused/IsByte, so USER_DEFINED pieces become NORMAL. */
+const TOKEN_TYPE_OF_PIECE: Readonly<Record<PieceType, TokenType>> = {
+  NORMAL: TokenType.NORMAL,
+  UNKNOWN: TokenType.UNKNOWN,
+  CONTROL: TokenType.CONTROL,
+  USER_DEFINED: TokenType.NORMAL,
+  UNUSED: TokenType.UNUSED,
+  BYTE: TokenType.BYTE,
+};
+
+const addedTokensSchema = z.record(z.string(), z.number().int().nonnegative());
+const addedTokensDecoderSchema = z.record(z.string().regex(/^\d+$/), z.looseObject({ content: z.string(), special: z.boolean().nullish() })).optional();
+
+const u32 = (key: string, value: number): GgufKv => ({ key, type: GgufValueType.UINT32, value });
+const f32 = (key: string, value: number): GgufKv => ({ key, type: GgufValueType.FLOAT32, value });
+const f64 = (key: string, value: number): GgufKv => ({ key, type: GgufValueType.FLOAT64, value });
+const text = (key: string, value: string): GgufKv => ({ key, type: GgufValueType.STRING, value });
+/** Written only when the file holds a boolean, as the converter does for add_*_token and add_prefix_space. */
+const optionalFlag = (key: string, value: unknown): GgufKv[] => (typeof value === "boolean" ? [{ key, type: GgufValueType.BOOL, value }] : []);
+
+/** Added tokens the converter makes CONTROL though not marked special (its does_token_look_special). */
+function looksSpecial(token: string): boolean {
+  return (
+    ["<pad>", "<mask>", "<2mass>", "[@BOS@]"].includes(token) ||
+    (token.startsWith("<|") && token.endsWith("|>")) ||
+    (token.startsWith("<｜") && token.endsWith("｜>")) ||
+    (token.startsWith("<unused") && token.endsWith(">"))
+  );
+}
+
+/** _create_vocab_sentencepiece: pieces, then added_tokens.json, then tokenizer_config's added_tokens_decoder. */
+function vocabulary({ hyper, tokenizer, tokenizerConfig, addedTokens }: LlamaMetadataInput) {
+  const size = hyper.vocabSize;
+  const tokens = Array.from({ length: size }, (_, id) => `[PAD${id}]`);
+  const scores = new Array<number>(size).fill(-10000);
+  const types = new Array<TokenType>(size).fill(TokenType.UNUSED);
+  // Ids at or past vocab_size are dropped, as the converter drops them (with a warning).
+  const set = (id: number, token: string, score: number, type: TokenType) => {
+    if (id >= size) return;
+    tokens[id] = token;
+    scores[id] = score;
+    types[id] = type;
+  };
+
+  tokenizer.pieces.forEach(({ piece, score, type }, id) => set(id, piece, score, TOKEN_TYPE_OF_PIECE[type]));
+
+  const added = addedTokensSchema.safeParse(addedTokens ?? {});
+  if (!added.success) throw new BillaError("bad_file", "added_tokens.json must map each token to its id, a whole number. Download it again or remove it.");
+  for (const [token, id] of Object.entries(added.data)) set(id, token, -1000, TokenType.USER_DEFINED);
+
+  const decoder = addedTokensDecoderSchema.safeParse(tokenizerConfig?.added_tokens_decoder);
+  if (!decoder.success) throw new BillaError("bad_file", "tokenizer_config.json has a malformed added_tokens_decoder. Download it again.");
+  for (const [id, { content, special }] of Object.entries(decoder.data ?? {})) {
+    const control = special === true || looksSpecial(content);
+    // A user-defined token's ▁ is written as the space it stands for.
+    set(Number(id), control ? content : content.replaceAll("▁", " "), -1000, control ? TokenType.CONTROL : TokenType.USER_DEFINED);
+  }
+
+  const duplicate = findDuplicate(tokens);
+  if (duplicate) {
+    const [first, second] = duplicate;
+    throw new BillaError(
+      "bad_file",
+      `The tokenizer files give "${tokens[first]}" both id ${first} and id ${second}, and llama.cpp cannot load duplicate tokens. Check added_tokens.json and tokenizer_config.json.`,
+    );
+  }
+  return { tokens, scores, types };
+}
+
+/** SpecialVocab's ids from config.json, in its order (bos, eos, unk, pad); ids outside the vocabulary are skipped. */
+function specialTokenIds(hyper: LlamaHyperParameters): GgufKv[] {
+  const ids = [
+    [Keys.Tokenizer.BOS_ID, hyper.bosTokenId],
+    [Keys.Tokenizer.EOS_ID, hyper.eosTokenId],
+    [Keys.Tokenizer.UNK_ID, hyper.unkTokenId],
+    [Keys.Tokenizer.PAD_ID, hyper.padTokenId],
+  ] as const;
+  return ids.flatMap(([key, id]) => (id !== null && id < hyper.vocabSize ? [u32(key, id)] : []));
+}
+
+export function llamaMetadata(input: LlamaMetadataInput): GgufKv[] {
+  const { hyper, tokenizerConfig } = input;
+  const { tokens, scores, types } = vocabulary(input);
+  return [
+    text(Keys.General.ARCHITECTURE, "llama"),
+    text(Keys.General.NAME, input.name),
+    // TextModel.set_gguf_parameters, then LlamaModel's own (vocab_size, rope.dimension_count).
+    u32(Keys.Llama.BLOCK_COUNT, hyper.blockCount),
+    u32(Keys.Llama.CONTEXT_LENGTH, hyper.contextLength),
+    u32(Keys.Llama.EMBEDDING_LENGTH, hyper.embeddingLength),
+    u32(Keys.Llama.FEED_FORWARD_LENGTH, hyper.feedForwardLength),
+    u32(Keys.Llama.HEAD_COUNT, hyper.headCount),
+    // The converter writes these two only when config.json states them; llama.cpp's loader then assumes the same
+    // values (head_count, 10000), so stating them always changes nothing.
+    u32(Keys.Llama.HEAD_COUNT_KV, hyper.headCountKv),
+    f32(Keys.Llama.ROPE_FREQ_BASE, hyper.ropeFreqBase),
+    f32(Keys.Llama.LAYER_NORM_RMS_EPSILON, hyper.rmsNormEps),
+    u32(Keys.Llama.VOCAB_SIZE, hyper.vocabSize),
+    u32(Keys.Llama.ROPE_DIMENSION_COUNT, hyper.ropeDimensionCount),
+    // LlamaModel.set_vocab, _set_vocab_sentencepiece, then SpecialVocab.add_to_gguf.
+    ...optionalFlag(Keys.Tokenizer.ADD_SPACE_PREFIX, tokenizerConfig?.add_prefix_space),
+    text(Keys.Tokenizer.MODEL, "llama"),
+    text(Keys.Tokenizer.PRE, "default"),
+    { key: Keys.Tokenizer.TOKENS, type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: tokens },
+    { key: Keys.Tokenizer.SCORES, type: GgufValueType.ARRAY, itemType: GgufValueType.FLOAT32, value: scores },
+    { key: Keys.Tokenizer.TOKEN_TYPE, type: GgufValueType.ARRAY, itemType: GgufValueType.INT32, value: types },
+    ...specialTokenIds(hyper),
+    ...optionalFlag(Keys.Tokenizer.ADD_BOS, tokenizerConfig?.add_bos_token),
+    ...optionalFlag(Keys.Tokenizer.ADD_EOS, tokenizerConfig?.add_eos_token),
+    // Ours, even if tokenizer_config.json brings one: BiLLa publishes none, and the app relies on this format.
+    text(Keys.Tokenizer.CHAT_TEMPLATE, BILLA_CHAT_TEMPLATE),
+    text(Keys.Billa.PROMPT_FORMAT, "billa"),
+    ...(input.restoredEmbeddingSum === undefined ? [] : [f64(Keys.Billa.RESTORED_EMBEDDING_SUM, input.restoredEmbeddingSum)]),
+    // The converter writes file_type among the hyper-parameters and quantization_version after them; llama-quantize
+    // sets both again, which moves them to the end. We quantize while converting, so we write that order, and the
+    // same order for every output type (llama.cpp looks keys up by name).
+    u32(Keys.General.QUANTIZATION_VERSION, GGML_QUANTIZATION_VERSION),
+    u32(Keys.General.FILE_TYPE, input.fileType),
+  ];
+}

@@ -1,0 +1,98 @@
+// The first pass, over the word embedding only: restore it in memory-sized pieces, take its checksum and
+// look at its scale, so that a wrong LLaMA file is caught before gigabytes are written.
+import { basename } from "node:path";
+import { BillaError } from "../../../contract/errors.js";
+import { EMBEDDING_SUM_TOLERANCE, halfStatistics, publishedSumFor, restoreRows } from "../restore/embedding-restore.js";
+import { readTensorBytes, type TensorLocation } from "../tensor.js";
+import type { SourceModel } from "./source-model.js";
+
+export interface EmbeddingCheck {
+  /** Float64 sum of every element of the (restored) embedding. */
+  sum: number;
+  warnings: string[];
+}
+
+/**
+ * Rows BiLLa added for Chinese were never encrypted, so they show the trained scale. Released rows
+ * (trained ≈ LLaMA + a small update, plus LLaMA again) come out near twice as large; restored ones match.
+ */
+const RELEASED_SCALE = 1.3;
+const DOUBLY_RESTORED_SCALE = 0.7;
+
+/** Yields [firstRow, rows] pieces of about `targetBytes`. */
+export function* rowChunks(rows: number, rowBytes: number, targetBytes: number, multipleOf = 1): Generator<[number, number]> {
+  const perChunk = Math.max(multipleOf, Math.floor(targetBytes / rowBytes / multipleOf) * multipleOf);
+  for (let first = 0; first < rows; first += perChunk) yield [first, Math.min(perChunk, rows - first)];
+}
+
+/** Reads rows [first, first+count) of a tensor; a 1-D tensor is one row. */
+export function readRows(tensor: TensorLocation, first: number, count: number): Promise<Buffer> {
+  const rowBytes = tensor.shape.length === 1 ? tensor.byteLength : tensor.byteLength / tensor.shape[0]!;
+  return readTensorBytes(tensor, first * rowBytes, count * rowBytes);
+}
+
+/** The embedding rows [first, first+count) as they go into the GGUF: restored where a LLaMA file was given. */
+export async function embeddingRows(model: SourceModel, first: number, count: number): Promise<Buffer> {
+  const rows = await readRows(model.embedding, first, count);
+  if (!model.restore) return rows;
+  const originalRows = model.restore.original.shape[0]!;
+  const overlap = Math.min(count, originalRows - first);
+  if (overlap <= 0) return rows;
+  const rowBytes = rows.length / count;
+  restoreRows(rows.subarray(0, overlap * rowBytes), await readRows(model.restore.original, first, overlap), model.restore.method);
+  return rows;
+}
+
+function rootMeanSquare(stats: { sumOfSquares: number; count: number }): number {
+  return Math.sqrt(stats.sumOfSquares / Math.max(1, stats.count));
+}
+
+export async function checkEmbedding(
+  model: SourceModel,
+  options: { expectedSum?: number; signal?: AbortSignal; chunkBytes: number; onBytes: (bytes: number) => void },
+): Promise<EmbeddingCheck> {
+  const [rows, hidden] = model.embedding.shape as [number, number];
+  const splitRow = model.restore ? model.restore.original.shape[0]! : Math.min(rows, model.tokenizer.pieces.length);
+  const rowBytes = model.embedding.byteLength / rows;
+  const low = { sum: 0, sumOfSquares: 0, count: 0 };
+  const high = { sum: 0, sumOfSquares: 0, count: 0 };
+  const lowAsGiven = { sum: 0, sumOfSquares: 0, count: 0 };
+  const add = (into: typeof low, stats: typeof low) => {
+    into.sum += stats.sum;
+    into.sumOfSquares += stats.sumOfSquares;
+    into.count += stats.count;
+  };
+
+  for (const [first, count] of rowChunks(rows, rowBytes, options.chunkBytes)) {
+    options.signal?.throwIfAborted();
+    const lowCount = Math.max(0, Math.min(count, splitRow - first));
+    const restored = await embeddingRows(model, first, count);
+    add(low, halfStatistics(restored.subarray(0, lowCount * rowBytes)));
+    add(high, halfStatistics(restored.subarray(lowCount * rowBytes)));
+    if (model.restore && lowCount > 0) add(lowAsGiven, halfStatistics(await readRows(model.embedding, first, lowCount)));
+    options.onBytes(count * rowBytes);
+  }
+
+  const sum = low.sum + high.sum;
+  const warnings: string[] = [];
+  const published = publishedSumFor(rows, hidden, basename(model.dir));
+  const expected = options.expectedSum ?? published?.sum;
+  if (expected !== undefined && Math.abs(sum - expected) > EMBEDDING_SUM_TOLERANCE) {
+    throw new BillaError(
+      "bad_file",
+      `The restored embedding's checksum is ${sum.toFixed(3)}, but ${published?.model ?? "this model"}'s is ${expected}. ` +
+        (model.restore ? "The LLaMA file is not the one BiLLa was trained from: choose Meta's original LLaMA-7B consolidated.00.pth." : "The checkpoint still needs restoring: give the original LLaMA file."),
+    );
+  }
+  if (high.count > 0) {
+    const scale = rootMeanSquare(low) / rootMeanSquare(high);
+    if (model.restore && rootMeanSquare(lowAsGiven) / rootMeanSquare(high) < RELEASED_SCALE && scale < DOUBLY_RESTORED_SCALE) {
+      warnings.push("This checkpoint looks already restored: restoring it again removes LLaMA twice and ruins it. Convert it without the LLaMA file.");
+    } else if (!model.restore && scale > RELEASED_SCALE) {
+      warnings.push("This checkpoint looks unrestored (BiLLa's released form): without the original LLaMA file the model will talk nonsense.");
+    } else if (model.restore && scale > RELEASED_SCALE) {
+      warnings.push("After restoring, the first rows of the embedding are still larger than the rest: the LLaMA file may not be the original LLaMA-7B.");
+    }
+  }
+  return { sum, warnings };
+}

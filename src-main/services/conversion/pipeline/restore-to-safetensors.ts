@@ -1,0 +1,89 @@
+// `billa restore`: BiLLa's released checkpoint + the original LLaMA → a restored Hugging Face folder
+// (model.safetensors plus the config and tokenizer files), for people who run transformers. The user's
+// files are only read; the folder appears only when complete.
+import { copyFile, mkdir, readdir, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { ConversionProgress, ConversionReport } from "../../../contract/api.js";
+import { BillaError } from "../../../contract/errors.js";
+import { SafetensorsWriter } from "../safetensors/safetensors-writer.js";
+import { readSafetensors } from "../safetensors/safetensors-reader.js";
+import { checkFreeSpace, refuseExisting, writeAtomically } from "./atomic-output.js";
+import { checkEmbedding, embeddingRows, readRows, rowChunks } from "./embedding-check.js";
+import { ProgressMeter } from "./progress-meter.js";
+import type { SourceModel } from "./source-model.js";
+
+/** Files a Hugging Face model folder carries besides its weights. */
+const COMPANION_FILES = /^(config|generation_config|tokenizer_config|special_tokens_map|added_tokens)\.json$|^tokenizer\.(model|json)$/;
+
+export interface RestoreOptions {
+  model: SourceModel;
+  outDir: string;
+  expectedEmbeddingSum?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: ConversionProgress) => void;
+  onWarning?: (warning: string) => void;
+  chunkBytes?: number;
+}
+
+export async function restoreToSafetensors(options: RestoreOptions): Promise<ConversionReport> {
+  const started = performance.now();
+  const { model, signal } = options;
+  if (!model.restore) throw new BillaError("invalid_input", "Restoring needs the original LLaMA file (--meta_llama_pth_file).");
+  const chunkBytes = options.chunkBytes ?? 32 * 1024 * 1024;
+  const total = model.tensors.reduce((sum, tensor) => sum + tensor.location.byteLength, 0);
+  const meter = new ProgressMeter("restore", total + model.embedding.byteLength, model.tensors.length, options.onProgress ?? (() => undefined));
+  let done = 0;
+
+  await refuseExisting(options.outDir);
+  const check = await checkEmbedding(model, {
+    ...(options.expectedEmbeddingSum === undefined ? {} : { expectedSum: options.expectedEmbeddingSum }),
+    ...(signal ? { signal } : {}),
+    chunkBytes,
+    onBytes: (bytes) => meter.report("checksum", 0, (done += bytes)),
+  });
+  for (const warning of check.warnings) options.onWarning?.(warning);
+  await checkFreeSpace(dirname(options.outDir), total);
+
+  const staging = join(dirname(options.outDir), `.${basename(options.outDir)}.partial-${randomBytes(6).toString("hex")}`);
+  await mkdir(staging);
+  try {
+    for (const file of await readdir(model.dir)) {
+      if (COMPANION_FILES.test(file)) await copyFile(join(model.dir, file), join(staging, file));
+    }
+    const entries = model.tensors.map((tensor) => ({ name: tensor.hf, dtype: tensor.location.dtype, shape: tensor.location.shape }));
+    await writeAtomically(
+      join(staging, "model.safetensors"),
+      async (file) => {
+        const writer = await SafetensorsWriter.start(file, entries, { format: "pt" });
+        for (const [index, tensor] of model.tensors.entries()) {
+          const location = tensor.location;
+          const rows = location.shape.length === 1 ? 1 : location.shape[0]!;
+          for (const [first, count] of rowChunks(rows, location.byteLength / rows, chunkBytes)) {
+            signal?.throwIfAborted();
+            await writer.write(location === model.embedding ? await embeddingRows(model, first, count) : await readRows(location, first, count));
+            meter.report("convert", index, (done += (count * location.byteLength) / rows));
+          }
+        }
+        await file.sync();
+      },
+      async (temporary) => {
+        meter.report("verify", model.tensors.length, done, true);
+        const written = await readSafetensors(temporary);
+        if (written.length !== entries.length) throw new BillaError("internal", "The restored checkpoint did not read back as written; it was not kept.");
+      },
+    );
+    await rename(staging, options.outDir);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    outPath: options.outDir,
+    fileBytes: total,
+    tensorCount: model.tensors.length,
+    restoredEmbeddingSum: check.sum,
+    warnings: check.warnings,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
