@@ -44,7 +44,77 @@ export const appInfoSchema = z.object({
 export type AppInfo = z.infer<typeof appInfoSchema>;
 
 const noInput = z.object({}).strict();
+
+/**
+ * How answers are sampled. The defaults reproduce BiLLa's reference generation (Hugging Face `generate` as
+ * its script calls it): temperature 0.7, top-k 50, top-p 1, no repetition penalty, up to 1024 new tokens.
+ * Temperature 0 is pure greedy decoding.
+ */
+export const samplingSchema = z
+  .object({
+    temperature: z.number().min(0).max(2).default(0.7),
+    topK: z.number().int().min(0).max(1000).default(50),
+    topP: z.number().gt(0).max(1).default(1),
+    minP: z.number().min(0).max(1).default(0),
+    /** null: no penalty, as BiLLa's reference. */
+    repeatPenalty: z.number().min(1).max(2).nullable().default(null),
+    /** null: a fresh random seed each time. */
+    seed: z.number().int().nonnegative().max(2 ** 32 - 1).nullable().default(null),
+    maxTokens: z.number().int().positive().max(32768).default(1024),
+  })
+  .strict();
+export type Sampling = z.output<typeof samplingSchema>;
+
+/** One finished exchange of a conversation. */
+export const turnSchema = z.object({ question: z.string().max(1_000_000), answer: z.string().max(1_000_000) }).strict();
+export type Turn = z.infer<typeof turnSchema>;
+
+export const generationStatsSchema = z.object({
+  promptTokens: z.number().int().nonnegative(),
+  newTokens: z.number().int().nonnegative(),
+  timeToFirstTokenMs: z.number().nonnegative().nullable(),
+  tokensPerSecond: z.number().nonnegative(),
+  stopReason: z.enum(["eos", "stop-text", "max-tokens", "stopped"]),
+  /** Older turns left out because the conversation outgrew the context. */
+  droppedTurns: z.number().int().nonnegative(),
+});
+export type GenerationStats = z.infer<typeof generationStatsSchema>;
+
+export const GPU_CHOICES = ["auto", "cuda", "vulkan", "metal", "cpu"] as const;
+export const gpuLayersSchema = z.union([z.literal("auto"), z.literal("max"), z.number().int().nonnegative()]);
+
+export const loadedModelSchema = z.object({
+  modelPath: z.string(),
+  name: z.string(),
+  /** Converted by BiLLa Desktop (or chosen as BiLLa): the BiLLa prompt format is used. */
+  isBilla: z.boolean(),
+  gpu: z.enum(["cuda", "vulkan", "metal"]).nullable(),
+  offloadedLayers: z.number().int().nonnegative(),
+  totalLayers: z.number().int().nonnegative(),
+  contextSize: z.number().int().positive(),
+  threads: z.number().int().positive(),
+  vramBytes: byteCount,
+  ramBytes: byteCount,
+});
+export type LoadedModel = z.infer<typeof loadedModelSchema>;
+
+export const memoryEstimateSchema = z.object({
+  fit: z.enum(["fits", "fits-partly-on-gpu", "does-not-fit"]),
+  gpuLayers: z.number().int().nonnegative(),
+  totalLayers: z.number().int().nonnegative(),
+  ramBytes: byteCount,
+  vramBytes: byteCount,
+  freeRamBytes: byteCount,
+  freeVramBytes: byteCount,
+});
+export type MemoryEstimate = z.infer<typeof memoryEstimateSchema>;
 const path = z.string().min(1).max(4096);
+const modelOptions = {
+  modelPath: path,
+  gpuLayers: gpuLayersSchema.default("auto"),
+  /** BiLLa was trained on 2048 tokens. */
+  contextSize: z.number().int().min(256).max(131072).default(2048),
+};
 
 export const OUTPUT_TYPE_NAMES = ["f16", "bf16", "q8_0", "q4_0", "q4_k_m", "q5_k_m", "q6_k"] as const;
 export type OutputTypeName = (typeof OUTPUT_TYPE_NAMES)[number];
@@ -102,6 +172,42 @@ export const requests = {
     output: z.object({ jobId: z.string() }),
   },
   "conversion.cancel": { input: z.object({ jobId: z.string().min(1).max(200) }).strict(), output: z.object({ cancelled: z.boolean() }) },
+  /** Whether a model fits this computer's memory with these settings, before loading it. */
+  "runtime.estimate": { input: z.object(modelOptions).strict(), output: memoryEstimateSchema },
+  /** Loads a model (unloading the current one first); progress arrives as `model.loadProgress` events. */
+  "runtime.load": {
+    input: z
+      .object({
+        ...modelOptions,
+        /** Defaults to the cores this process may use. */
+        threads: z.number().int().min(1).max(1024).optional(),
+        flashAttention: z.boolean().default(false),
+        /** Forces the BiLLa prompt format on (or off) instead of recognising it from the file. */
+        promptFormat: z.enum(["auto", "billa", "model"]).default("auto"),
+      })
+      .strict(),
+    output: loadedModelSchema,
+  },
+  "runtime.unload": { input: noInput, output: z.object({ unloaded: z.boolean() }) },
+  "runtime.state": {
+    input: noInput,
+    output: z.object({ loaded: loadedModelSchema.nullable(), generating: z.string().nullable(), queued: z.number().int().nonnegative() }),
+  },
+  /** Answers `question` after `history`; the text streams as `generation.chunk` events meanwhile. */
+  "chat.generate": {
+    input: z
+      .object({
+        conversationId: z.string().min(1).max(200),
+        messageId: z.string().min(1).max(200),
+        history: z.array(turnSchema).max(10_000),
+        question: z.string().min(1).max(1_000_000),
+        sampling: samplingSchema.default(samplingSchema.parse({})),
+      })
+      .strict(),
+    output: z.object({ text: z.string(), stats: generationStatsSchema }),
+  },
+  /** Stops the conversation's answer; `chat.generate` then returns the text so far. */
+  "chat.stop": { input: z.object({ conversationId: z.string().min(1).max(200) }).strict(), output: z.object({ stopped: z.boolean() }) },
   /** What a GGUF file, a checkpoint file or a model folder holds. */
   "model.inspect": { input: z.object({ path }).strict(), output: inspectionSchema },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
@@ -131,9 +237,11 @@ export const events = {
   }),
   /** Loading a model: `progress` goes from 0 to 1. */
   "model.loadProgress": z.object({
-    modelId: id,
+    modelPath: z.string(),
     progress: z.number().min(0).max(1),
   }),
+  /** The conversation outgrew the context: its oldest turns were left out of this answer. */
+  "generation.contextTrimmed": z.object({ conversationId: id, messageId: id, droppedTurns: z.number().int().positive() }),
   /** A weight conversion job moving through its stages; bytes count the input read so far. */
   "conversion.progress": conversionProgressSchema,
   /** Something the user should know about a running conversion (e.g. "looks already restored"). */
@@ -149,7 +257,10 @@ export const events = {
 } as const satisfies Record<string, z.ZodType>;
 
 export type RequestName = keyof typeof requests;
+/** What a client sends (defaults may be left out). */
 export type RequestInput<N extends RequestName> = z.input<(typeof requests)[N]["input"]>;
+/** What a service receives: the input after validation, defaults filled in. */
+export type RequestParams<N extends RequestName> = z.output<(typeof requests)[N]["input"]>;
 export type RequestOutput<N extends RequestName> = z.output<(typeof requests)[N]["output"]>;
 export type EventName = keyof typeof events;
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;

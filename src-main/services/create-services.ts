@@ -31,7 +31,7 @@ export function createServices(options: ServiceOptions): Services {
   mkdirSync(paths.models, { recursive: true });
   const logger = options.logger ?? createFileLogger(paths.logFile);
   const events = new EventBus();
-  const runtime = new LlamaRuntime(options.gpu);
+  const runtime = new LlamaRuntime(options.gpu, (modelPath, progress) => events.emit("model.loadProgress", { modelPath, progress }));
   const system = new SystemService(runtime, APP_VERSION);
   const conversions = new ConversionService(events, logger);
 
@@ -43,6 +43,20 @@ export function createServices(options: ServiceOptions): Services {
       "conversion.restore": async (input) => conversions.restore(input),
       "conversion.cancel": async ({ jobId }) => conversions.cancel(jobId),
       "model.inspect": ({ path }) => conversions.inspect(path),
+      "runtime.estimate": (input) => runtime.estimate(input),
+      "runtime.load": (input) => runtime.load(input),
+      "runtime.unload": () => runtime.unload(),
+      "runtime.state": async () => runtime.state(),
+      "chat.generate": ({ conversationId, messageId, history, question, sampling }) =>
+        runtime.generate({
+          conversationId,
+          history,
+          question,
+          sampling,
+          onText: (text) => events.emit("generation.chunk", { conversationId, messageId, text }),
+          onTrimmed: (droppedTurns) => events.emit("generation.contextTrimmed", { conversationId, messageId, droppedTurns }),
+        }),
+      "chat.stop": async ({ conversationId }) => runtime.stop(conversationId),
     },
     events,
     logger,

@@ -1,12 +1,12 @@
 // The one place where a request from any transport meets the services: it checks the name,
 // validates the input against the contract, runs the handler and wraps the outcome in an envelope.
-import { requests, type RawApi, type RequestInput, type RequestName, type RequestOutput } from "../contract/api.js";
+import { requests, type RawApi, type RequestName, type RequestOutput, type RequestParams } from "../contract/api.js";
 import { BillaError, type Envelope } from "../contract/errors.js";
 import type { EventBus } from "./event-bus.js";
 import type { Logger } from "./logger.js";
 
 export type Handlers = {
-  [N in RequestName]: (input: RequestInput<N>) => Promise<RequestOutput<N>>;
+  [N in RequestName]: (input: RequestParams<N>) => Promise<RequestOutput<N>>;
 };
 
 function isRequestName(name: unknown): name is RequestName {

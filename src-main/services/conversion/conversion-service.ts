@@ -2,7 +2,7 @@
 // ends with one `conversion.finished` event, and can be cancelled.
 import { randomUUID } from "node:crypto";
 import { basename } from "node:path";
-import type { ConversionReport, Inspection, RequestInput } from "../../contract/api.js";
+import type { ConversionReport, Inspection, RequestParams } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
 import type { EventBus } from "../event-bus.js";
 import type { Logger } from "../logger.js";
@@ -27,14 +27,13 @@ export class ConversionService {
     private readonly logger: Logger,
   ) {}
 
-  start(input: RequestInput<"conversion.start">): { jobId: string } {
+  start(input: RequestParams<"conversion.start">): { jobId: string } {
     return this.#run(async (jobId, signal) => {
-      const model = await openSourceModel({ modelDir: input.modelDir, ...(input.originalLlama ? { originalLlama: input.originalLlama } : {}), method: input.method ?? "decrypt" });
-      const outType = input.outType ?? "q4_k_m";
+      const model = await openSourceModel({ modelDir: input.modelDir, ...(input.originalLlama ? { originalLlama: input.originalLlama } : {}), method: input.method });
       return convertToGguf({
         model,
         outFile: input.outFile,
-        outType,
+        outType: input.outType,
         name: input.name ?? basename(input.modelDir),
         quantizer: (this.#pool ??= new QuantizePool()),
         jobId,
@@ -46,9 +45,9 @@ export class ConversionService {
     });
   }
 
-  restore(input: RequestInput<"conversion.restore">): { jobId: string } {
+  restore(input: RequestParams<"conversion.restore">): { jobId: string } {
     return this.#run(async (jobId, signal) => {
-      const model = await openSourceModel({ modelDir: input.modelDir, originalLlama: input.originalLlama, method: input.method ?? "decrypt" });
+      const model = await openSourceModel({ modelDir: input.modelDir, originalLlama: input.originalLlama, method: input.method });
       return restoreToSafetensors({
         model,
         outDir: input.outDir,

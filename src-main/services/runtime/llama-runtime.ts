@@ -1,8 +1,28 @@
 // All llama.cpp code of the app lives in this module (node-llama-cpp's Electron template does the same):
-// one Llama instance for the process, created on first use, disposed on shutdown.
+// one Llama for the process, at most one loaded model, operations in order behind one lock, and every
+// node-llama-cpp object disposed before the next is made.
+import { availableParallelism } from "node:os";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { getLlama, type Llama, type LlamaGpuType } from "node-llama-cpp";
+import { basename } from "node:path";
+import {
+  getLlama,
+  GgufInsights,
+  LlamaChat,
+  LlamaLogLevel,
+  readGgufFileInfo,
+  type ChatHistoryItem,
+  type ChatWrapper,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaGpuType,
+  type LlamaModel,
+} from "node-llama-cpp";
+import type { GenerationStats, LoadedModel, MemoryEstimate, RequestParams, Sampling, Turn } from "../../contract/api.js";
+import { BillaError } from "../../contract/errors.js";
+import { Keys } from "../conversion/gguf/gguf-types.js";
+import { BillaChatWrapper, turnsOf } from "./billa-chat-wrapper.js";
 
 export type GpuPreference = "auto" | Exclude<LlamaGpuType, false> | "cpu";
 
@@ -12,25 +32,100 @@ export interface GpuState {
   vram: { totalBytes: number; usedBytes: number; freeBytes: number };
 }
 
+export interface GenerationRequest {
+  conversationId: string;
+  history: Turn[];
+  question: string;
+  sampling: Sampling;
+  onText: (text: string) => void;
+  /** Called when older turns had to be left out for the conversation to fit the context. */
+  onTrimmed: (droppedTurns: number) => void;
+}
+
+/** One conversation's place in the context: its sequence keeps the evaluated prompt between answers. */
+interface ConversationSlot {
+  conversationId: string | null;
+  sequence: LlamaContextSequence;
+  chat: LlamaChat;
+  lastUsed: number;
+}
+
+interface Loaded {
+  model: LlamaModel;
+  context: LlamaContext;
+  slots: ConversationSlot[];
+  info: LoadedModel;
+}
+
+/** Conversations whose evaluated prompt stays in memory at once; more reuse the least recently used slot. */
+const CONVERSATION_SLOTS = 2;
+
+/** Leaves out whole turns, oldest first, until the conversation fits; BiLLa has no system prompt to keep. */
+async function dropOldestTurns({ chatHistory, maxTokensCount, tokenizer, chatWrapper }: {
+  chatHistory: readonly ChatHistoryItem[];
+  maxTokensCount: number;
+  tokenizer: LlamaModel["tokenizer"];
+  chatWrapper: ChatWrapper;
+}): Promise<{ chatHistory: ChatHistoryItem[]; metadata: { droppedTurns: number } }> {
+  const items = chatHistory.filter((item) => item.type !== "system");
+  let droppedTurns = 0;
+  for (;;) {
+    const tokens = chatWrapper.generateContextState({ chatHistory: items }).contextText.tokenize(tokenizer).length;
+    const firstAnswer = items.findIndex((item) => item.type === "model");
+    const isLastTurn = items.filter((item) => item.type === "user").length <= 1;
+    if (tokens <= maxTokensCount || isLastTurn || firstAnswer < 0) return { chatHistory: items, metadata: { droppedTurns } };
+    items.splice(0, firstAnswer + 1);
+    droppedTurns++;
+  }
+}
+
+/** A dotted metadata key ("billa.prompt_format") looked up in node-llama-cpp's nested metadata. */
+function metadataValue(metadata: unknown, key: string): unknown {
+  return key.split(".").reduce<unknown>((node, part) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[part] : undefined), metadata);
+}
+
+const STOP_REASONS: Record<string, GenerationStats["stopReason"]> = {
+  eogToken: "eos",
+  stopGenerationTrigger: "stop-text",
+  customStopTrigger: "stop-text",
+  maxTokens: "max-tokens",
+  abort: "stopped",
+};
+
 export class LlamaRuntime {
   #llama: Promise<Llama> | undefined;
+  #loaded: Loaded | null = null;
+  /** Load, unload and generation run one at a time, in the order they were asked for. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #waiting = 0;
+  #generating: string | null = null;
+  readonly #stops = new Map<string, AbortController>();
 
-  constructor(private readonly gpu: GpuPreference = "auto") {}
+  constructor(
+    private readonly gpu: GpuPreference = "auto",
+    private readonly onLoadProgress: (modelPath: string, progress: number) => void = () => undefined,
+  ) {}
 
   /** GPU first (CUDA, Vulkan or Metal, whichever works), CPU when none does; never builds from source. */
   #getLlama(): Promise<Llama> {
-    this.#llama ??= getLlama({ gpu: this.gpu === "cpu" ? false : this.gpu, build: "never", progressLogs: false });
+    this.#llama ??= getLlama({ gpu: this.gpu === "cpu" ? false : this.gpu, build: "never", progressLogs: false, logLevel: LlamaLogLevel.warn });
     return this.#llama;
+  }
+
+  #serially<T>(work: () => Promise<T>): Promise<T> {
+    this.#waiting++;
+    const run = this.#queue.then(() => {
+      this.#waiting--;
+      return work();
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   async gpuState(): Promise<GpuState> {
     const llama = await this.#getLlama();
     const [devices, vram] = await Promise.all([llama.getGpuDeviceNames(), llama.getVramState()]);
-    return {
-      backend: llama.gpu === false ? null : llama.gpu,
-      devices,
-      vram: { totalBytes: vram.total, usedBytes: vram.used, freeBytes: vram.free },
-    };
+    return { backend: llama.gpu === false ? null : llama.gpu, devices, vram: { totalBytes: vram.total, usedBytes: vram.used, freeBytes: vram.free } };
   }
 
   async cpuMathCores(): Promise<number> {
@@ -45,11 +140,189 @@ export class LlamaRuntime {
   /** node-llama-cpp does not export its package.json, so read it next to its resolved entry point. */
   nodeLlamaCppVersion(): string {
     const entry = fileURLToPath(import.meta.resolve("node-llama-cpp"));
-    const packageJson = new URL("../package.json", `file://${entry}`);
-    return (JSON.parse(readFileSync(packageJson, "utf8")) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL("../package.json", `file://${entry}`), "utf8")) as { version: string }).version;
+  }
+
+  state(): { loaded: LoadedModel | null; generating: string | null; queued: number } {
+    return { loaded: this.#loaded?.info ?? null, generating: this.#generating, queued: this.#waiting };
+  }
+
+  /** RAM and VRAM the model would need with these settings, from node-llama-cpp's GGUF insights. */
+  async estimate({ modelPath, gpuLayers, contextSize }: RequestParams<"runtime.estimate">): Promise<MemoryEstimate> {
+    const llama = await this.#getLlama();
+    const info = await readGgufFileInfo(modelPath, { logWarnings: false }).catch(() => {
+      throw new BillaError("bad_file", `${basename(modelPath)} is not a readable GGUF model file.`);
+    });
+    const insights = await GgufInsights.from(info, llama);
+    const { compatibilityScore, resolvedValues } = await insights.configurationResolver.resolveAndScoreConfig({
+      ...(gpuLayers === "auto" ? {} : { targetGpuLayers: gpuLayers === "max" ? "max" : gpuLayers }),
+      targetContextSize: contextSize,
+    });
+    const [ram, vram] = await Promise.all([llama.getRamState(), llama.getVramState()]);
+    const totalLayers = insights.totalLayers;
+    const fit = compatibilityScore === 0 ? "does-not-fit" : resolvedValues.gpuLayers < totalLayers ? "fits-partly-on-gpu" : "fits";
+    return {
+      fit: llama.gpu === false && compatibilityScore > 0 ? "fits" : fit,
+      gpuLayers: resolvedValues.gpuLayers,
+      totalLayers,
+      ramBytes: resolvedValues.totalRamUsage,
+      vramBytes: resolvedValues.totalVramUsage,
+      freeRamBytes: ram.free,
+      freeVramBytes: vram.free,
+    };
+  }
+
+  load(options: RequestParams<"runtime.load">): Promise<LoadedModel> {
+    return this.#serially(async () => {
+      await this.#unloadNow();
+      const llama = await this.#getLlama();
+      const threads = options.threads ?? availableParallelism();
+      const model = await llama
+        .loadModel({
+          modelPath: options.modelPath,
+          gpuLayers: options.gpuLayers,
+          defaultContextFlashAttention: options.flashAttention,
+          onLoadProgress: (progress) => this.onLoadProgress(options.modelPath, progress),
+        })
+        .catch((error: Error) => {
+          throw new BillaError("bad_file", `${basename(options.modelPath)} could not be loaded: ${error.message}`);
+        });
+      try {
+        const context = await model.createContext({ contextSize: options.contextSize, threads, sequences: CONVERSATION_SLOTS, flashAttention: options.flashAttention });
+        // Automatic template resolution picks the wrong format for BiLLa, so a BiLLa file always gets its own.
+        const isBilla = options.promptFormat === "billa" || (options.promptFormat === "auto" && metadataValue(model.fileInfo.metadata, Keys.Billa.PROMPT_FORMAT) === "billa");
+        const chatWrapper: ChatWrapper | "auto" = isBilla ? new BillaChatWrapper() : "auto";
+        const slots = Array.from({ length: CONVERSATION_SLOTS }, () => {
+          const sequence = context.getSequence();
+          return { conversationId: null, sequence, chat: new LlamaChat({ contextSequence: sequence, chatWrapper }), lastUsed: 0 };
+        });
+        const vram = await llama.getVramState();
+        const resources = model.fileInsights.estimateModelResourceRequirements({ gpuLayers: model.gpuLayers });
+        const info: LoadedModel = {
+          modelPath: options.modelPath,
+          name: String(model.fileInfo.metadata.general?.name ?? basename(options.modelPath, ".gguf")),
+          isBilla,
+          gpu: llama.gpu === false ? null : llama.gpu,
+          offloadedLayers: model.gpuLayers,
+          totalLayers: model.fileInsights.totalLayers,
+          contextSize: context.contextSize,
+          threads,
+          vramBytes: vram.used,
+          ramBytes: resources.cpuRam + context.stateSize,
+        };
+        this.#loaded = { model, context, slots, info };
+        return info;
+      } catch (error) {
+        await model.dispose();
+        throw error;
+      }
+    });
+  }
+
+  unload(): Promise<{ unloaded: boolean }> {
+    for (const controller of this.#stops.values()) controller.abort();
+    return this.#serially(() => this.#unloadNow());
+  }
+
+  async #unloadNow(): Promise<{ unloaded: boolean }> {
+    const loaded = this.#loaded;
+    if (!loaded) return { unloaded: false };
+    this.#loaded = null;
+    for (const slot of loaded.slots) slot.chat.dispose();
+    await loaded.context.dispose();
+    await loaded.model.dispose();
+    return { unloaded: true };
+  }
+
+  /** Stops the conversation's answer in progress (or its queued request); the text so far is kept. */
+  stop(conversationId: string): { stopped: boolean } {
+    const controller = this.#stops.get(conversationId);
+    controller?.abort();
+    return { stopped: controller !== undefined };
+  }
+
+  generate(request: GenerationRequest): Promise<{ text: string; stats: GenerationStats }> {
+    if (this.#stops.has(request.conversationId)) {
+      return Promise.reject(new BillaError("busy", "This conversation is already answering; stop it first."));
+    }
+    const controller = new AbortController();
+    this.#stops.set(request.conversationId, controller);
+    return this.#serially(async () => {
+      try {
+        const loaded = this.#loaded;
+        if (!loaded) throw new BillaError("not_found", "No model is loaded. Load one on the Models page first.");
+        this.#generating = request.conversationId;
+        return await this.#answer(loaded, request, controller.signal);
+      } finally {
+        this.#generating = null;
+        this.#stops.delete(request.conversationId);
+      }
+    });
+  }
+
+  /** The slot already holding this conversation, else the least recently used one. */
+  #slotFor(loaded: Loaded, conversationId: string): ConversationSlot {
+    const slot =
+      loaded.slots.find((candidate) => candidate.conversationId === conversationId) ??
+      loaded.slots.reduce((oldest, candidate) => (candidate.lastUsed < oldest.lastUsed ? candidate : oldest));
+    slot.conversationId = conversationId;
+    slot.lastUsed = performance.now();
+    return slot;
+  }
+
+  async #answer(loaded: Loaded, request: GenerationRequest, signal: AbortSignal): Promise<{ text: string; stats: GenerationStats }> {
+    const { sampling } = request;
+    const slot = this.#slotFor(loaded, request.conversationId);
+    const history: ChatHistoryItem[] = [
+      ...request.history.flatMap((turn): ChatHistoryItem[] => [
+        { type: "user", text: turn.question },
+        { type: "model", response: [turn.answer] },
+      ]),
+      { type: "user", text: request.question },
+      { type: "model", response: [] },
+    ];
+    const meter = slot.sequence.tokenMeter;
+    const outputBefore = meter.usedOutputTokens;
+    const started = performance.now();
+    let firstText: number | null = null;
+    const response = await slot.chat.generateResponse(history, {
+      signal,
+      stopOnAbortSignal: true,
+      maxTokens: sampling.maxTokens,
+      temperature: sampling.temperature,
+      topK: sampling.topK,
+      topP: sampling.topP,
+      minP: sampling.minP,
+      ...(sampling.seed === null ? {} : { seed: sampling.seed }),
+      // node-llama-cpp would apply its own repeat penalty; BiLLa's reference generation has none.
+      repeatPenalty: sampling.repeatPenalty === null ? false : { penalty: sampling.repeatPenalty },
+      contextShift: { strategy: dropOldestTurns },
+      onTextChunk: (text) => {
+        firstText ??= performance.now();
+        request.onText(text);
+      },
+    });
+    const finished = performance.now();
+    const newTokens = meter.usedOutputTokens - outputBefore;
+    const droppedTurns = turnsOf(history).history.length - turnsOf(response.lastEvaluation.contextWindow).history.length;
+    if (droppedTurns > 0) request.onTrimmed(droppedTurns);
+    const generationSeconds = firstText === null ? 0 : (finished - firstText) / 1000;
+    return {
+      text: response.response,
+      stats: {
+        promptTokens: Math.max(0, slot.sequence.contextTokens.length - newTokens),
+        newTokens,
+        timeToFirstTokenMs: firstText === null ? null : firstText - started,
+        // The first token's time belongs to the prompt; speed counts the tokens after it.
+        tokensPerSecond: generationSeconds > 0 ? (newTokens - 1) / generationSeconds : 0,
+        stopReason: STOP_REASONS[response.metadata.stopReason] ?? "stop-text",
+        droppedTurns,
+      },
+    };
   }
 
   async dispose(): Promise<void> {
+    await this.unload();
     const llama = this.#llama;
     this.#llama = undefined;
     if (llama) await (await llama).dispose();
