@@ -9,7 +9,8 @@ export default defineConfig({
     root,
     projects: [
       {
-        test: { name: "node", include: ["test/unit/**/*.test.ts"], environment: "node" },
+        // Real work (conversions, model loads, CLI processes) takes seconds, not milliseconds.
+        test: { name: "node", include: ["test/unit/**/*.test.ts"], environment: "node", testTimeout: 60_000, hookTimeout: 60_000 },
       },
       {
         plugins: [svelte()],

@@ -1,0 +1,212 @@
+// `billa answer` (BiLLa's batch evaluation, as its get_model_answer.py) and `billa chat` (a conversation
+// in the terminal, or one JSON line per answer when stdin is piped).
+import { randomInt } from "node:crypto";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import type { Command } from "commander";
+import type { GenerationStats, RawApi, RequestInput, Sampling, Turn } from "../../contract/api.js";
+import { samplingSchema } from "../../contract/api.js";
+import { CliError, numberFlag, request, withApi } from "./cli-support.js";
+
+interface ModelFlags {
+  modelPath: string;
+  gpuLayers: string;
+  contextSize: number;
+  threads?: number;
+}
+
+interface SamplingFlags {
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  repeatPenalty?: number;
+  seed?: number;
+  maxNewTokens: number;
+}
+
+const defaults = samplingSchema.parse({});
+
+function addModelFlags(command: Command): Command {
+  return command
+    .requiredOption("--model-path <file>", "the GGUF model to load")
+    .option("--gpu-layers <layers>", "layers on the GPU: auto, max or a number", "auto")
+    .option("--context-size <tokens>", "the context size (BiLLa was trained on 2048)", numberFlag("--context-size", { integer: true, min: 256 }), 2048)
+    .option("--threads <n>", "CPU threads (default: the cores this process may use)", numberFlag("--threads", { integer: true, min: 1 }));
+}
+
+function addSamplingFlags(command: Command): Command {
+  return command
+    .option("--temperature <t>", "0 is greedy", numberFlag("--temperature", { min: 0 }), defaults.temperature)
+    .option("--top-k <k>", "0 turns top-k off", numberFlag("--top-k", { integer: true, min: 0 }), defaults.topK)
+    .option("--top-p <p>", "nucleus sampling", numberFlag("--top-p", { min: 0 }), defaults.topP)
+    .option("--min-p <p>", "min-p sampling", numberFlag("--min-p", { min: 0 }), defaults.minP)
+    .option("--repeat-penalty <p>", "off unless given, as in BiLLa's reference generation", numberFlag("--repeat-penalty", { min: 1 }))
+    .option("--seed <n>", "a fixed seed makes sampling repeatable", numberFlag("--seed", { integer: true, min: 0 }))
+    .option("--max-new-tokens <n>", "the longest answer", numberFlag("--max-new-tokens", { integer: true, min: 1 }), defaults.maxTokens);
+}
+
+function samplingOf(flags: SamplingFlags): Sampling {
+  return {
+    temperature: flags.temperature,
+    topK: flags.topK,
+    topP: flags.topP,
+    minP: flags.minP,
+    repeatPenalty: flags.repeatPenalty ?? null,
+    seed: flags.seed ?? null,
+    maxTokens: flags.maxNewTokens,
+  };
+}
+
+async function loadModel(api: RawApi, flags: ModelFlags): Promise<void> {
+  const gpuLayers = flags.gpuLayers === "auto" || flags.gpuLayers === "max" ? flags.gpuLayers : numberFlag("--gpu-layers", { integer: true, min: 0 })(flags.gpuLayers);
+  await request(api, "runtime.load", {
+    modelPath: flags.modelPath,
+    gpuLayers,
+    contextSize: flags.contextSize,
+    ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+  });
+}
+
+/** shortuuid's alphabet and length, as the answer_id of FastChat-style answer files. */
+function shortId(): string {
+  const alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  return Array.from({ length: 22 }, () => alphabet[randomInt(alphabet.length)]).join("");
+}
+
+type QuestionId = string | number;
+
+/** Question ids already answered in an existing answer file, so an interrupted run resumes. */
+function answeredIds(answerFile: string): Set<string> {
+  if (!existsSync(answerFile)) return new Set();
+  const ids = new Set<string>();
+  for (const line of readFileSync(answerFile, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const answer = JSON.parse(line) as { question_id?: QuestionId };
+      if (answer.question_id !== undefined) ids.add(JSON.stringify(answer.question_id));
+    } catch {
+      // A half-written last line from an interrupted run: its question is answered again.
+    }
+  }
+  return ids;
+}
+
+function readQuestions(questionFile: string): { questions: { id: QuestionId; text: string }[]; problems: string[] } {
+  if (!existsSync(questionFile)) throw new CliError(`${questionFile} does not exist.`);
+  const questions: { id: QuestionId; text: string }[] = [];
+  const problems: string[] = [];
+  readFileSync(questionFile, "utf8")
+    .split("\n")
+    .forEach((line, index) => {
+      if (!line.trim()) return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        problems.push(`line ${index + 1}: not valid JSON, skipped`);
+        return;
+      }
+      const { question_id: id, text } = (parsed ?? {}) as { question_id?: unknown; text?: unknown };
+      if ((typeof id !== "string" && typeof id !== "number") || typeof text !== "string") {
+        problems.push(`line ${index + 1}: needs "question_id" and "text", skipped`);
+        return;
+      }
+      questions.push({ id, text });
+    });
+  return { questions, problems };
+}
+
+async function answerOnce(api: RawApi, input: RequestInput<"chat.generate">): Promise<{ text: string; stats: GenerationStats }> {
+  return request(api, "chat.generate", input);
+}
+
+export function addChatCommands(program: Command): void {
+  addSamplingFlags(
+    addModelFlags(
+      program
+        .command("answer")
+        .description("answer a question file (jsonl: question_id, text) into an answer file, as BiLLa's get_model_answer.py; resumes where it stopped"),
+    ),
+  )
+    .requiredOption("--model-id <id>", "the model_id written with each answer")
+    .requiredOption("--question-file <file>", "jsonl with question_id and text per line")
+    .requiredOption("--answer-file <file>", "jsonl to append answers to")
+    .action((flags: ModelFlags & SamplingFlags & { modelId: string; questionFile: string; answerFile: string }) =>
+      withApi(program, async (api) => {
+        const { questions, problems } = readQuestions(flags.questionFile);
+        for (const problem of problems) process.stderr.write(`${flags.questionFile} ${problem}\n`);
+        const done = answeredIds(flags.answerFile);
+        const todo = questions.filter((question) => !done.has(JSON.stringify(question.id)));
+        process.stderr.write(`${questions.length - todo.length} of ${questions.length} questions already answered; answering ${todo.length}.\n`);
+        if (todo.length === 0) return;
+        await loadModel(api, flags);
+        const sampling = samplingOf(flags);
+        for (const [index, question] of todo.entries()) {
+          const { text } = await answerOnce(api, { conversationId: `answer-${String(question.id)}`, messageId: shortId(), history: [], question: question.text, sampling });
+          const answer = { question_id: question.id, text: text.trim(), answer_id: shortId(), model_id: flags.modelId, metadata: {} };
+          appendFileSync(flags.answerFile, `${JSON.stringify(answer)}\n`);
+          process.stderr.write(`[${index + 1}/${todo.length}] question ${String(question.id)} answered\n`);
+        }
+      }),
+    );
+
+  addSamplingFlags(addModelFlags(program.command("chat").description("chat with a model; with piped input, each line is a turn and each answer a JSON line")))
+    .action((flags: ModelFlags & SamplingFlags) =>
+      withApi(program, async (api) => {
+        await loadModel(api, flags);
+        const sampling = samplingOf(flags);
+        if (process.stdin.isTTY) await interactiveChat(api, "terminal", sampling);
+        else await pipedChat(api, "terminal", sampling);
+      }),
+    );
+}
+
+/** Piped: every input line is the next user turn; every answer is one JSON line on stdout. */
+async function pipedChat(api: RawApi, conversationId: string, sampling: Sampling): Promise<void> {
+  const history: Turn[] = [];
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    const { text, stats } = await answerOnce(api, { conversationId, messageId: shortId(), history, question: line, sampling });
+    history.push({ question: line, answer: text });
+    process.stdout.write(`${JSON.stringify({ turn: history.length, question: line, answer: text, stats })}\n`);
+  }
+}
+
+/** On a terminal: answers stream as they come; Ctrl+C stops an answer, /new starts over, /exit leaves. */
+async function interactiveChat(api: RawApi, conversationId: string, sampling: Sampling): Promise<void> {
+  const history: Turn[] = [];
+  const lines = createInterface({ input: process.stdin, output: process.stdout, prompt: "\nYou: " });
+  let answering = false;
+  lines.on("SIGINT", () => {
+    if (answering) void api.invoke("chat.stop", { conversationId });
+    else lines.close();
+  });
+  const unsubscribe = api.subscribe((event) => {
+    if (event.name === "generation.chunk" && event.payload.conversationId === conversationId) process.stdout.write(event.payload.text);
+    if (event.name === "generation.contextTrimmed" && event.payload.conversationId === conversationId) {
+      process.stdout.write(`\n[the oldest ${event.payload.droppedTurns} turn(s) no longer fit the context and were left out]\n`);
+    }
+  });
+  process.stdout.write("BiLLa chat. Ctrl+C stops an answer; /new starts a new conversation; /exit leaves.\n");
+  lines.prompt();
+  try {
+    for await (const line of lines) {
+      const question = line.trim();
+      if (question === "/exit") break;
+      if (question === "/new") history.length = 0;
+      if (question && !question.startsWith("/")) {
+        process.stdout.write("BiLLa: ");
+        answering = true;
+        const { text, stats } = await answerOnce(api, { conversationId, messageId: shortId(), history, question, sampling }).finally(() => (answering = false));
+        history.push({ question, answer: text });
+        process.stdout.write(`\n(${stats.newTokens} tokens, ${stats.tokensPerSecond.toFixed(1)} tokens/s, ${stats.stopReason})\n`);
+      }
+      lines.prompt();
+    }
+  } finally {
+    unsubscribe();
+    lines.close();
+  }
+}

@@ -1,0 +1,47 @@
+// What every `billa` command shares: services built for one command, requests that fail as one line.
+import type { Command } from "commander";
+import type { RawApi, RequestInput, RequestName, RequestOutput } from "../../contract/api.js";
+import { createServices } from "../../services/create-services.js";
+import { resolveDataDir } from "../../services/data-dir.js";
+
+/** A failure to report in one line, with a non-zero exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** Builds the services for one command, runs it, and always disposes them. */
+export async function withApi<T>(program: Command, run: (api: RawApi) => Promise<T>): Promise<T> {
+  const { dataDir } = program.opts<{ dataDir?: string }>();
+  const services = createServices({ dataDir: resolveDataDir(dataDir === undefined ? [] : ["--data-dir", dataDir]), transport: "cli" });
+  try {
+    return await run(services.api);
+  } finally {
+    await services.dispose();
+  }
+}
+
+export async function request<N extends RequestName>(api: RawApi, name: N, input: RequestInput<N>): Promise<RequestOutput<N>> {
+  const envelope = await api.invoke(name, input);
+  if (!envelope.ok) throw new CliError(envelope.error.message);
+  return envelope.value as RequestOutput<N>;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Commander's parser for numeric flags, with a message that names the flag. */
+export function numberFlag(flag: string, { integer = false, min = -Infinity } = {}): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (!Number.isFinite(number) || (integer && !Number.isInteger(number)) || number < min) {
+      throw new CliError(`${flag} needs ${integer ? "a whole number" : "a number"}${min > -Infinity ? ` of at least ${min}` : ""}, not ${JSON.stringify(value)}.`);
+    }
+    return number;
+  };
+}
