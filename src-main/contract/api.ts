@@ -80,6 +80,28 @@ export const generationStatsSchema = z.object({
 });
 export type GenerationStats = z.infer<typeof generationStatsSchema>;
 
+export const modelEntrySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  path: z.string(),
+  /** "library": copied into the app's models folder (deleted with the entry); "external": registered where it is. */
+  location: z.enum(["library", "external"]),
+  /** "missing": the file is gone; "unreadable": it is not a GGUF llama.cpp can read. Such entries stay listed. */
+  status: z.enum(["ok", "missing", "unreadable"]),
+  isDefault: z.boolean(),
+  /** Written by BiLLa Desktop's converter (BiLLa's prompt format), or chosen as BiLLa by the user. */
+  isBilla: z.boolean(),
+  architecture: z.string().nullable(),
+  parameterCount: z.number().nonnegative().nullable(),
+  /** The quantization, as llama.cpp names it (e.g. "Q4_K_M"). */
+  fileType: z.string().nullable(),
+  contextLength: z.number().int().nonnegative().nullable(),
+  sizeBytes: byteCount,
+  chatTemplate: z.string().nullable(),
+  addedAt: z.string(),
+});
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
+
 export const GPU_CHOICES = ["auto", "cuda", "vulkan", "metal", "cpu"] as const;
 export const gpuLayersSchema = z.union([z.literal("auto"), z.literal("max"), z.number().int().nonnegative()]);
 
@@ -172,6 +194,13 @@ export const requests = {
     output: z.object({ jobId: z.string() }),
   },
   "conversion.cancel": { input: z.object({ jobId: z.string().min(1).max(200) }).strict(), output: z.object({ cancelled: z.boolean() }) },
+  "models.list": { input: noInput, output: z.object({ models: z.array(modelEntrySchema) }) },
+  /** Adds a GGUF file: copied into the models folder, or registered where it is. */
+  "models.import": { input: z.object({ path, mode: z.enum(["copy", "register"]).default("copy") }).strict(), output: modelEntrySchema },
+  "models.rename": { input: z.object({ id: z.string().min(1).max(200), name: z.string().trim().min(1).max(200) }).strict(), output: modelEntrySchema },
+  /** Removes the entry; a file in the models folder is deleted, an external file is left where it is. */
+  "models.delete": { input: z.object({ id: z.string().min(1).max(200) }).strict(), output: z.object({ deleted: z.boolean() }) },
+  "models.setDefault": { input: z.object({ id: z.string().min(1).max(200) }).strict(), output: modelEntrySchema },
   /** Whether a model fits this computer's memory with these settings, before loading it. */
   "runtime.estimate": { input: z.object(modelOptions).strict(), output: memoryEstimateSchema },
   /** Loads a model (unloading the current one first); progress arrives as `model.loadProgress` events. */

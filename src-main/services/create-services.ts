@@ -8,7 +8,9 @@ import { dataPaths, type DataPaths } from "./data-dir.js";
 import { createDispatcher } from "./dispatcher.js";
 import { EventBus } from "./event-bus.js";
 import { createFileLogger, type Logger } from "./logger.js";
+import { ModelLibrary } from "./models/model-library.js";
 import { LlamaRuntime, type GpuPreference } from "./runtime/llama-runtime.js";
+import { openDatabase } from "./storage/database.js";
 import { SystemService } from "./system/system-service.js";
 
 export interface ServiceOptions {
@@ -31,6 +33,8 @@ export function createServices(options: ServiceOptions): Services {
   mkdirSync(paths.models, { recursive: true });
   const logger = options.logger ?? createFileLogger(paths.logFile);
   const events = new EventBus();
+  const db = openDatabase(paths.database);
+  const models = new ModelLibrary(db, paths.models);
   const runtime = new LlamaRuntime(options.gpu, (modelPath, progress) => events.emit("model.loadProgress", { modelPath, progress }));
   const system = new SystemService(runtime, APP_VERSION);
   const conversions = new ConversionService(events, logger);
@@ -43,6 +47,11 @@ export function createServices(options: ServiceOptions): Services {
       "conversion.restore": async (input) => conversions.restore(input),
       "conversion.cancel": async ({ jobId }) => conversions.cancel(jobId),
       "model.inspect": ({ path }) => conversions.inspect(path),
+      "models.list": async () => ({ models: await models.list() }),
+      "models.import": ({ path, mode }) => models.import(path, mode),
+      "models.rename": ({ id, name }) => models.rename(id, name),
+      "models.delete": ({ id }) => models.delete(id),
+      "models.setDefault": ({ id }) => models.setDefault(id),
       "runtime.estimate": (input) => runtime.estimate(input),
       "runtime.load": (input) => runtime.load(input),
       "runtime.unload": () => runtime.unload(),
@@ -65,6 +74,7 @@ export function createServices(options: ServiceOptions): Services {
   async function dispose(): Promise<void> {
     await conversions.dispose();
     await runtime.dispose();
+    db.close();
   }
 
   return { api, paths, logger, dispose };

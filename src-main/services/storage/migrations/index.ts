@@ -1,0 +1,5 @@
+// Every schema change, in order. Add a migration as a new file and list it here; never edit an applied one.
+import { modelLibrary } from "./001-model-library.js";
+import type { Migration } from "./migration.js";
+
+export const MIGRATIONS: readonly Migration[] = [modelLibrary];

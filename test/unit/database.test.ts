@@ -1,0 +1,54 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { migrate, openDatabase } from "../../src-main/services/storage/database.js";
+import { MIGRATIONS } from "../../src-main/services/storage/migrations/index.js";
+import { makeTempDir } from "../support/temp-dir.js";
+
+const temp = makeTempDir();
+afterAll(() => temp.remove());
+
+describe("the database", () => {
+  it("numbers its migrations 1, 2, 3… without gaps", () => {
+    expect(MIGRATIONS.map((migration) => migration.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+  });
+
+  it("opens with WAL and foreign keys, migrated to the newest schema, and reopens without migrating again", () => {
+    const path = join(temp.path, "fresh.sqlite");
+    const db = openDatabase(path);
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+    expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    db.close();
+    const again = openDatabase(path);
+    expect(again.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    again.close();
+  });
+
+  it("refuses a database from a newer app instead of damaging it", () => {
+    const path = join(temp.path, "newer.sqlite");
+    const db = new BetterSqlite3(path);
+    db.pragma(`user_version = ${MIGRATIONS.length + 5}`);
+    db.close();
+    expect(() => openDatabase(path)).toThrow(/newer BiLLa Desktop/);
+  });
+
+  it("says what to do with a file that is not a database", () => {
+    const path = join(temp.path, "junk.sqlite");
+    writeFileSync(path, "this is not sqlite".repeat(100));
+    expect(() => openDatabase(path)).toThrow(/not a BiLLa Desktop database.*Restore a backup/);
+  });
+
+  it("rolls back a migration that fails halfway", () => {
+    const db = new BetterSqlite3(":memory:");
+    const failing = { version: 1, description: "fails", up: (d: typeof db) => {
+      d.exec("CREATE TABLE half (x)");
+      throw new Error("boom");
+    } };
+    expect(() => migrate(db, [failing])).toThrow(/boom/);
+    expect(db.pragma("user_version", { simple: true })).toBe(0);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
+    db.close();
+  });
+});

@@ -1,0 +1,85 @@
+import { copyFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ModelEntry } from "../../src-main/contract/api.js";
+import { createServices, type Services } from "../../src-main/services/create-services.js";
+import { makeDemoGguf } from "../support/demo-gguf.js";
+import { makeTempDir } from "../support/temp-dir.js";
+
+const temp = makeTempDir("billa-library-");
+let services: Services;
+let gguf: string;
+
+beforeAll(async () => {
+  gguf = await makeDemoGguf(temp.path, "q8_0");
+  services = createServices({ dataDir: join(temp.path, "data"), transport: "cli" });
+});
+afterAll(async () => {
+  await services.dispose();
+  temp.remove();
+});
+
+async function call<T>(name: Parameters<Services["api"]["invoke"]>[0], input: unknown): Promise<T> {
+  const envelope = await services.api.invoke(name, input);
+  if (!envelope.ok) throw Object.assign(new Error(envelope.error.message), { code: envelope.error.code });
+  return envelope.value as T;
+}
+
+describe("the model library", () => {
+  let copied: ModelEntry;
+  let registered: ModelEntry;
+
+  it("copies a GGUF into the models folder with its metadata, the first one as default", async () => {
+    copied = await call<ModelEntry>("models.import", { path: gguf, mode: "copy" });
+    expect(copied).toMatchObject({ name: "BiLLa demo", location: "library", status: "ok", isDefault: true, isBilla: true, architecture: "llama", fileType: "Q8_0", contextLength: 2048 });
+    expect(copied.path.startsWith(services.paths.models)).toBe(true);
+    expect(copied.parameterCount).toBe(2_196_736);
+    expect(copied.chatTemplate).toContain("Human: ");
+  });
+
+  it("registers a GGUF where it is", async () => {
+    const elsewhere = join(temp.path, "elsewhere.gguf");
+    copyFileSync(gguf, elsewhere);
+    registered = await call<ModelEntry>("models.import", { path: elsewhere, mode: "register" });
+    expect(registered).toMatchObject({ location: "external", path: elsewhere, isDefault: false });
+    const again = await call<ModelEntry>("models.import", { path: elsewhere, mode: "register" });
+    expect(again.id).toBe(registered.id);
+  });
+
+  it("renames and moves the default", async () => {
+    expect((await call<ModelEntry>("models.rename", { id: registered.id, name: "我的模型" })).name).toBe("我的模型");
+    await call("models.setDefault", { id: registered.id });
+    const { models } = await call<{ models: ModelEntry[] }>("models.list", {});
+    expect(models.filter((model) => model.isDefault).map((model) => model.id)).toEqual([registered.id]);
+  });
+
+  it("marks a vanished file missing and a damaged one unreadable, without failing the list", async () => {
+    const damaged = join(temp.path, "damaged.gguf");
+    copyFileSync(gguf, damaged);
+    const entry = await call<ModelEntry>("models.import", { path: damaged, mode: "register" });
+    writeFileSync(damaged, "no longer a model");
+    rmSync(registered.path);
+    const { models } = await call<{ models: ModelEntry[] }>("models.list", {});
+    expect(models.find((model) => model.id === registered.id)?.status).toBe("missing");
+    expect(models.find((model) => model.id === entry.id)?.status).toBe("unreadable");
+    expect(models.find((model) => model.id === copied.id)?.status).toBe("ok");
+  });
+
+  it("refuses to import a file that is not a GGUF", async () => {
+    const text = join(temp.path, "notes.gguf");
+    writeFileSync(text, "hello");
+    await expect(call("models.import", { path: text, mode: "copy" })).rejects.toMatchObject({ code: "bad_file", message: expect.stringContaining("not a GGUF") });
+  });
+
+  it("deletes the library's own file but leaves a registered file in place", async () => {
+    const external = join(temp.path, "kept.gguf");
+    copyFileSync(gguf, external);
+    const kept = await call<ModelEntry>("models.import", { path: external, mode: "register" });
+    await call("models.delete", { id: kept.id });
+    expect(existsSync(external)).toBe(true);
+    await call("models.delete", { id: copied.id });
+    expect(existsSync(copied.path)).toBe(false);
+    const { models } = await call<{ models: ModelEntry[] }>("models.list", {});
+    expect(models.map((model) => model.id)).not.toContain(copied.id);
+  });
+});
