@@ -60,6 +60,27 @@ describe("the GGUF writer", () => {
     expect(bytes.subarray(aligned + 32, aligned + 160)).toEqual(b);
   });
 
+  it("writes a header far larger than its first buffer (BiLLa's 46,943 tokens)", async () => {
+    const tokens = Array.from({ length: 46_943 }, (_, i) => `▁token_${i}_中文`);
+    const big: GgufKv[] = [
+      ...kvs.filter((kv) => kv.key !== Keys.Tokenizer.TOKENS && kv.key !== Keys.Tokenizer.SCORES && kv.key !== Keys.Tokenizer.TOKEN_TYPE),
+      { key: Keys.Tokenizer.TOKENS, type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: tokens },
+      { key: Keys.Tokenizer.SCORES, type: GgufValueType.ARRAY, itemType: GgufValueType.FLOAT32, value: tokens.map((_, i) => -i) },
+    ];
+    const path = join(temp.path, "big-header.gguf");
+    const file = await open(path, "w");
+    const writer = await GgufWriter.start(file, big, tensors);
+    await writer.write(Buffer.alloc(12));
+    await writer.write(Buffer.alloc(128));
+    await writer.finish();
+    await file.close();
+    const info = await readGgufFileInfo(path, { logWarnings: false });
+    const tokenizer = info.metadata.tokenizer as unknown as { ggml: { tokens: string[]; scores: number[] } };
+    expect(tokenizer.ggml.tokens).toEqual(tokens);
+    expect(tokenizer.ggml.scores.at(-1)).toBe(-46_942);
+    expect((await readFile(path)).length).toBe(GgufWriter.fileSize(big, tensors));
+  });
+
   it("refuses more data than a tensor holds, and a file with tensors missing", async () => {
     const file = await open(join(temp.path, "short.gguf"), "w");
     const writer = await GgufWriter.start(file, kvs, tensors);

@@ -27,16 +27,36 @@ class ByteSink {
     this.length += n;
     return at;
   }
-  u8(v: number) { this.#buffer.writeUInt8(v, this.#reserve(1)); }
-  u32(v: number) { this.#buffer.writeUInt32LE(v, this.#reserve(4)); }
-  i32(v: number) { this.#buffer.writeInt32LE(v, this.#reserve(4)); }
-  u64(v: number | bigint) { this.#buffer.writeBigUInt64LE(BigInt(v), this.#reserve(8)); }
-  f32(v: number) { this.#buffer.writeFloatLE(v, this.#reserve(4)); }
-  f64(v: number) { this.#buffer.writeDoubleLE(v, this.#reserve(8)); }
+  // Reserve first, then write: #reserve may replace the buffer.
+  u8(v: number) {
+    const at = this.#reserve(1);
+    this.#buffer.writeUInt8(v, at);
+  }
+  u32(v: number) {
+    const at = this.#reserve(4);
+    this.#buffer.writeUInt32LE(v, at);
+  }
+  i32(v: number) {
+    const at = this.#reserve(4);
+    this.#buffer.writeInt32LE(v, at);
+  }
+  u64(v: number | bigint) {
+    const at = this.#reserve(8);
+    this.#buffer.writeBigUInt64LE(BigInt(v), at);
+  }
+  f32(v: number) {
+    const at = this.#reserve(4);
+    this.#buffer.writeFloatLE(v, at);
+  }
+  f64(v: number) {
+    const at = this.#reserve(8);
+    this.#buffer.writeDoubleLE(v, at);
+  }
   string(s: string) {
     const bytes = Buffer.from(s, "utf8");
     this.u64(bytes.length);
-    bytes.copy(this.#buffer, this.#reserve(bytes.length));
+    const at = this.#reserve(bytes.length);
+    bytes.copy(this.#buffer, at);
   }
   padTo(alignment: number) { this.#reserve((alignment - (this.length % alignment)) % alignment); }
   bytes(): Buffer { return this.#buffer.subarray(0, this.length); }
