@@ -34,14 +34,14 @@ export function sharedBuffer(length: number): Buffer {
   return Buffer.from(new SharedArrayBuffer(length));
 }
 
-/** Reads one tensor's bytes (or a range of them) from its file. */
-export async function readTensorBytes(tensor: TensorLocation, start = 0, length = tensor.byteLength - start): Promise<Buffer> {
+/** Reads one tensor's bytes (or a range of them) from its file, into `into` when given. */
+export async function readTensorBytes(tensor: TensorLocation, start = 0, length = tensor.byteLength - start, into?: Buffer): Promise<Buffer> {
   if (start < 0 || length < 0 || start + length > tensor.byteLength) {
     throw new RangeError(`bytes ${start}..${start + length} are outside tensor ${tensor.name} (${tensor.byteLength} bytes)`);
   }
   const handle = await open(tensor.file, "r");
   try {
-    const buffer = sharedBuffer(length);
+    const buffer = into ? into.subarray(0, length) : sharedBuffer(length);
     const { bytesRead } = await handle.read(buffer, 0, length, tensor.offset + start);
     if (bytesRead !== length) {
       throw new BillaError("bad_file", `${tensor.file} ends before the data of tensor ${tensor.name}: the file is truncated. Download it again.`);

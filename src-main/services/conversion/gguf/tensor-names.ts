@@ -42,10 +42,10 @@ export function isIgnoredTensor(hfName: string): boolean {
 /**
  * llama.cpp's rotary embedding pairs adjacent rows of each head; Hugging Face's pairs the two halves.
  * Row h·d + 2i + j of the result is row h·d + j·d/2 + i of the input (d = head size, i < d/2, j ∈ {0, 1}).
- * `rows` holds whole heads of `rowBytes` each.
+ * `rows` holds whole heads of `rowBytes` each; the result goes to `into` when given.
  */
-export function permuteHeadRows(rows: Buffer, rowBytes: number, headSize: number): Buffer {
-  const out = sharedBuffer(rows.length);
+export function permuteHeadRows(rows: Buffer, rowBytes: number, headSize: number, into?: Buffer): Buffer {
+  const out = into ? into.subarray(0, rows.length) : sharedBuffer(rows.length);
   const rowCount = rows.length / rowBytes;
   const half = headSize / 2;
   for (let head = 0; head * headSize < rowCount; head++) {

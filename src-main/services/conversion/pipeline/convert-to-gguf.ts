@@ -15,6 +15,7 @@ import type { FloatDType } from "../tensor.js";
 import { writeAtomically, checkFreeSpace } from "./atomic-output.js";
 import { checkEmbedding, embeddingRows, readRows, rowChunks } from "./embedding-check.js";
 import { ProgressMeter } from "./progress-meter.js";
+import { Scratch } from "./scratch.js";
 import type { SourceModel, SourceTensor } from "./source-model.js";
 
 export interface ConvertOptions {
@@ -57,12 +58,13 @@ function isStoredAsIs(type: GgmlType, dtype: FloatDType): boolean {
   return (type === GgmlType.F16 && dtype === "F16") || (type === GgmlType.F32 && dtype === "F32") || (type === GgmlType.BF16 && dtype === "BF16");
 }
 
-async function encodeRows(plan: PlannedTensor, rows: Buffer, rowCount: number, options: ConvertOptions): Promise<Buffer> {
+async function encodeRows(plan: PlannedTensor, rows: Buffer, rowCount: number, options: ConvertOptions, scratch: Scratch): Promise<Buffer> {
   const { type } = plan.entry;
   const { dtype } = plan.source;
   if (isStoredAsIs(type, dtype)) return rows;
   if (type === GgmlType.F32 && dtype === "F16") return Buffer.from(halvesToFloats(rows).buffer);
-  return options.quantizer.quantize({ type, source: rows, sourceType: dtype, rows: rowCount, perRow: plan.perRow }, options.signal);
+  const output = scratch.get("output", rowCount * ggmlRowBytes(type, plan.perRow));
+  return options.quantizer.quantize({ type, source: rows, sourceType: dtype, rows: rowCount, perRow: plan.perRow }, options.signal, output);
 }
 
 export async function convertToGguf(options: ConvertOptions): Promise<ConversionReport> {
@@ -74,7 +76,9 @@ export async function convertToGguf(options: ConvertOptions): Promise<Conversion
   const meter = new ProgressMeter(options.jobId ?? "convert", inputBytes + model.embedding.byteLength, plans.length, options.onProgress ?? (() => undefined));
 
   let done = 0;
+  const scratch = new Scratch();
   const check = await checkEmbedding(model, {
+    scratch,
     ...(options.expectedEmbeddingSum === undefined ? {} : { expectedSum: options.expectedEmbeddingSum }),
     ...(signal ? { signal } : {}),
     chunkBytes,
@@ -106,9 +110,9 @@ export async function convertToGguf(options: ConvertOptions): Promise<Conversion
         const isEmbedding = location === model.embedding;
         for (const [first, count] of rowChunks(plan.rows, rowBytes, chunkBytes, plan.source.permuteForRope ? headSize : 1)) {
           signal?.throwIfAborted();
-          let rows = isEmbedding ? await embeddingRows(model, first, count) : await readRows(location, first, count);
-          if (plan.source.permuteForRope) rows = permuteHeadRows(rows, rowBytes, headSize);
-          await writer.write(await encodeRows(plan, rows, count, options));
+          let rows = isEmbedding ? await embeddingRows(model, first, count, scratch) : await readRows(location, first, count, scratch.get("read", count * rowBytes));
+          if (plan.source.permuteForRope) rows = permuteHeadRows(rows, rowBytes, headSize, scratch.get("reordered", rows.length));
+          await writer.write(await encodeRows(plan, rows, count, options, scratch));
           meter.report("convert", index, (done += count * rowBytes));
         }
       }

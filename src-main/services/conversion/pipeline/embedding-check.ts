@@ -4,6 +4,7 @@ import { basename } from "node:path";
 import { BillaError } from "../../../contract/errors.js";
 import { EMBEDDING_SUM_TOLERANCE, halfStatistics, publishedSumFor, restoreRows } from "../restore/embedding-restore.js";
 import { readTensorBytes, type TensorLocation } from "../tensor.js";
+import type { Scratch } from "./scratch.js";
 import type { SourceModel } from "./source-model.js";
 
 export interface EmbeddingCheck {
@@ -25,21 +26,27 @@ export function* rowChunks(rows: number, rowBytes: number, targetBytes: number, 
   for (let first = 0; first < rows; first += perChunk) yield [first, Math.min(perChunk, rows - first)];
 }
 
-/** Reads rows [first, first+count) of a tensor; a 1-D tensor is one row. */
-export function readRows(tensor: TensorLocation, first: number, count: number): Promise<Buffer> {
+/** Reads rows [first, first+count) of a tensor (a 1-D tensor is one row) into `into`. */
+export function readRows(tensor: TensorLocation, first: number, count: number, into: Buffer): Promise<Buffer> {
   const rowBytes = tensor.shape.length === 1 ? tensor.byteLength : tensor.byteLength / tensor.shape[0]!;
-  return readTensorBytes(tensor, first * rowBytes, count * rowBytes);
+  return readTensorBytes(tensor, first * rowBytes, count * rowBytes, into);
+}
+
+/** Restores, in place, those of the embedding rows [first, first+count) that hold the original LLaMA's. */
+async function restoreInPlace(model: SourceModel, rows: Buffer, first: number, count: number, scratch: Scratch): Promise<void> {
+  if (!model.restore) return;
+  const overlap = Math.min(count, model.restore.original.shape[0]! - first);
+  if (overlap <= 0) return;
+  const bytes = (rows.length / count) * overlap;
+  const original = await readRows(model.restore.original, first, overlap, scratch.get("original", bytes));
+  restoreRows(rows.subarray(0, bytes), original, model.restore.method);
 }
 
 /** The embedding rows [first, first+count) as they go into the GGUF: restored where a LLaMA file was given. */
-export async function embeddingRows(model: SourceModel, first: number, count: number): Promise<Buffer> {
-  const rows = await readRows(model.embedding, first, count);
-  if (!model.restore) return rows;
-  const originalRows = model.restore.original.shape[0]!;
-  const overlap = Math.min(count, originalRows - first);
-  if (overlap <= 0) return rows;
-  const rowBytes = rows.length / count;
-  restoreRows(rows.subarray(0, overlap * rowBytes), await readRows(model.restore.original, first, overlap), model.restore.method);
+export async function embeddingRows(model: SourceModel, first: number, count: number, scratch: Scratch): Promise<Buffer> {
+  const rowBytes = model.embedding.byteLength / model.embedding.shape[0]!;
+  const rows = await readRows(model.embedding, first, count, scratch.get("read", count * rowBytes));
+  await restoreInPlace(model, rows, first, count, scratch);
   return rows;
 }
 
@@ -49,7 +56,7 @@ function rootMeanSquare(stats: { sumOfSquares: number; count: number }): number 
 
 export async function checkEmbedding(
   model: SourceModel,
-  options: { expectedSum?: number; signal?: AbortSignal; chunkBytes: number; onBytes: (bytes: number) => void },
+  options: { expectedSum?: number; signal?: AbortSignal; chunkBytes: number; scratch: Scratch; onBytes: (bytes: number) => void },
 ): Promise<EmbeddingCheck> {
   const [rows, hidden] = model.embedding.shape as [number, number];
   const splitRow = model.restore ? model.restore.original.shape[0]! : Math.min(rows, model.tokenizer.pieces.length);
@@ -65,11 +72,12 @@ export async function checkEmbedding(
 
   for (const [first, count] of rowChunks(rows, rowBytes, options.chunkBytes)) {
     options.signal?.throwIfAborted();
-    const lowCount = Math.max(0, Math.min(count, splitRow - first));
-    const restored = await embeddingRows(model, first, count);
-    add(low, halfStatistics(restored.subarray(0, lowCount * rowBytes)));
-    add(high, halfStatistics(restored.subarray(lowCount * rowBytes)));
-    if (model.restore && lowCount > 0) add(lowAsGiven, halfStatistics(await readRows(model.embedding, first, lowCount)));
+    const lowBytes = Math.max(0, Math.min(count, splitRow - first)) * rowBytes;
+    const rows = await readRows(model.embedding, first, count, options.scratch.get("read", count * rowBytes));
+    if (model.restore) add(lowAsGiven, halfStatistics(rows.subarray(0, lowBytes)));
+    await restoreInPlace(model, rows, first, count, options.scratch);
+    add(low, halfStatistics(rows.subarray(0, lowBytes)));
+    add(high, halfStatistics(rows.subarray(lowBytes)));
     options.onBytes(count * rowBytes);
   }
 

@@ -11,6 +11,7 @@ import { readSafetensors } from "../safetensors/safetensors-reader.js";
 import { checkFreeSpace, refuseExisting, writeAtomically } from "./atomic-output.js";
 import { checkEmbedding, embeddingRows, readRows, rowChunks } from "./embedding-check.js";
 import { ProgressMeter } from "./progress-meter.js";
+import { Scratch } from "./scratch.js";
 import type { SourceModel } from "./source-model.js";
 
 /** Files a Hugging Face model folder carries besides its weights. */
@@ -36,7 +37,9 @@ export async function restoreToSafetensors(options: RestoreOptions): Promise<Con
   let done = 0;
 
   await refuseExisting(options.outDir);
+  const scratch = new Scratch();
   const check = await checkEmbedding(model, {
+    scratch,
     ...(options.expectedEmbeddingSum === undefined ? {} : { expectedSum: options.expectedEmbeddingSum }),
     ...(signal ? { signal } : {}),
     chunkBytes,
@@ -61,7 +64,8 @@ export async function restoreToSafetensors(options: RestoreOptions): Promise<Con
           const rows = location.shape.length === 1 ? 1 : location.shape[0]!;
           for (const [first, count] of rowChunks(rows, location.byteLength / rows, chunkBytes)) {
             signal?.throwIfAborted();
-            await writer.write(location === model.embedding ? await embeddingRows(model, first, count) : await readRows(location, first, count));
+            const rowBytes = location.byteLength / rows;
+            await writer.write(location === model.embedding ? await embeddingRows(model, first, count, scratch) : await readRows(location, first, count, scratch.get("read", count * rowBytes)));
             meter.report("convert", index, (done += (count * location.byteLength) / rows));
           }
         }

@@ -37,7 +37,8 @@ const CHUNK_VALUES = 1 << 20;
 interface Job {
   /** Chunks not yet quantized. */
   pending: number;
-  output: SharedArrayBuffer;
+  /** Where the workers write: a whole buffer of its own, or a region of the caller's. */
+  output: Buffer;
   resolve: (output: Buffer) => void;
   reject: (error: unknown) => void;
 }
@@ -78,8 +79,12 @@ export class QuantizePool {
     return this.#quantizeMs;
   }
 
-  /** The job's rows in `type`. Aborting rejects with the signal's reason; chunks already running finish unseen. */
-  async quantize(job: QuantizeJob, signal?: AbortSignal): Promise<Buffer> {
+  /**
+   * The job's rows in `type`. Aborting rejects with the signal's reason; chunks already running finish unseen.
+   * `into`, a buffer over shared memory, is written instead of a new one: a caller that reuses it keeps memory
+   * flat, where fresh shared buffers pile up faster than the garbage collector notices them.
+   */
+  async quantize(job: QuantizeJob, signal?: AbortSignal, into?: Buffer): Promise<Buffer> {
     if (this.#closed) throw new Error("the quantize pool is closed");
     signal?.throwIfAborted();
     loadGgml(); // in this thread, so the workers never unload it
@@ -90,7 +95,11 @@ export class QuantizePool {
       throw new RangeError(`${job.rows} rows of ${job.perRow} ${job.sourceType} values take ${job.rows * job.perRow * valueBytes} bytes, not ${job.source.byteLength}`);
     }
     const source = sharedCopy(job.source, valueBytes);
-    const output = new SharedArrayBuffer(job.rows * rowBytes);
+    const outputBytes = job.rows * rowBytes;
+    if (into && (!(into.buffer instanceof SharedArrayBuffer) || into.length < outputBytes)) {
+      throw new RangeError(`the output buffer must be shared memory of at least ${outputBytes} bytes`);
+    }
+    const output = into ? into.subarray(0, outputBytes) : Buffer.from(new SharedArrayBuffer(outputBytes));
     // Small jobs still use every worker.
     const chunkRows = Math.max(1, Math.min(Math.floor(CHUNK_VALUES / job.perRow), Math.ceil(job.rows / this.size)));
 
@@ -111,8 +120,8 @@ export class QuantizePool {
           sourceType: job.sourceType,
           source: source.buffer,
           sourceOffset: source.offset + first * job.perRow * valueBytes,
-          output,
-          outputOffset: first * rowBytes,
+          output: output.buffer as SharedArrayBuffer,
+          outputOffset: output.byteOffset + first * rowBytes,
           outputLength: rows * rowBytes,
           rows,
           perRow: job.perRow,
@@ -178,6 +187,6 @@ export class QuantizePool {
   #finish(job: Job, reply: ChunkReply): void {
     if ("failure" in reply) return this.#fail(job, new BillaError(reply.failure.code, reply.failure.message));
     this.#quantizeMs += reply.quantizeMs;
-    if (--job.pending === 0 && this.#jobs.delete(job)) job.resolve(Buffer.from(job.output));
+    if (--job.pending === 0 && this.#jobs.delete(job)) job.resolve(job.output);
   }
 }
