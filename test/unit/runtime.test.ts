@@ -110,9 +110,43 @@ describe("the runtime on the demo model", () => {
     await first;
   });
 
+  it("queues a second conversation behind the running answer, visibly", async () => {
+    let state: unknown;
+    const unsubscribe = services.api.subscribe((event) => {
+      if (!state && event.name === "generation.chunk" && event.payload.conversationId === "q1") state = services.api.invoke("runtime.state", {});
+    });
+    const first = generate({ conversationId: "q1", messageId: "a", history: [], question: "What is the capital of the planet Zorbia?", sampling: greedy });
+    const second = generate({ conversationId: "q2", messageId: "b", history: [], question: "What is the capital of the planet Zorbia?", sampling: greedy });
+    await first;
+    unsubscribe();
+    expect(await state).toMatchObject({ ok: true, value: { generating: "q1", queued: 1 } });
+    expect((await first).text).toBe((await second).text);
+  });
+
   it("estimates memory before loading", async () => {
     const estimate = await services.api.invoke("runtime.estimate", { modelPath, contextSize: 2048 });
     expect(estimate).toMatchObject({ ok: true, value: { fit: "fits", gpuLayers: 0 } });
     if (estimate.ok) expect((estimate.value as { ramBytes: number }).ramBytes).toBeGreaterThan(1_000_000);
+  });
+});
+
+describe("unloading while answering", () => {
+  it("stops the answer cleanly, returns its partial text and frees the model", async () => {
+    const c = golden.cases.find((candidate) => candidate.greedy_ids.length > 8)!;
+    const { history, question } = turnsOf(c.prompt);
+    let unloading: Promise<unknown> | undefined;
+    const unsubscribe = services.api.subscribe((event) => {
+      if (!unloading && event.name === "generation.chunk" && event.payload.conversationId === "unload") unloading = services.api.invoke("runtime.unload", {});
+    });
+    const result = await generate({ conversationId: "unload", messageId: "m", history, question, sampling: greedy });
+    unsubscribe();
+    expect(await unloading).toMatchObject({ ok: true, value: { unloaded: true } });
+    expect(result.stats.stopReason).toBe("stopped");
+    expect(c.greedy_text.startsWith(result.text)).toBe(true);
+    expect(await services.api.invoke("runtime.state", {})).toMatchObject({ ok: true, value: { loaded: null } });
+    expect(await services.api.invoke("chat.generate", { conversationId: "after", messageId: "m", history: [], question: "hi", sampling: greedy })).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
   });
 });
