@@ -117,11 +117,20 @@ async function main(): Promise<void> {
     for (const count of threads) {
       results.push(await measureBareDecode(model, { threads: count, tokens: Number(values.tokens), repeats: Number(values.repeats), context }));
     }
-    const environment = { cpuMathCores: llama.cpuMathCores, maxThreads: llama.maxThreads, cpuVariant: await loadedCpuVariant() };
+    const environment = {
+      cpuMathCores: llama.cpuMathCores,
+      maxThreads: llama.maxThreads,
+      cpuVariant: await loadedCpuVariant(),
+      // libuv's pool runs node-llama-cpp's decode and sample workers; its size changes 2-thread decode speed a lot.
+      uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? "4 (default)",
+    };
     if (values.json) {
       console.log(JSON.stringify({ model: modelPath, ...environment, results }, null, 2));
     } else {
-      console.log(`cpuMathCores ${environment.cpuMathCores}, maxThreads ${environment.maxThreads}, CPU backend ${environment.cpuVariant ?? "?"}`);
+      console.log(
+        `cpuMathCores ${environment.cpuMathCores}, maxThreads ${environment.maxThreads}, CPU backend ${environment.cpuVariant ?? "?"}, ` +
+          `UV_THREADPOOL_SIZE ${environment.uvThreadpoolSize}`,
+      );
       console.log("threads  used  tokens   tok/s");
       for (const r of results) {
         console.log(`${String(r.threads).padStart(7)}  ${String(r.contextThreads).padStart(4)}  ${String(r.tokens).padStart(6)}  ${r.tokensPerSecond.toFixed(1).padStart(6)} ± ${r.stdev.toFixed(1)}`);

@@ -2,7 +2,7 @@
 // synthetic 134M-parameter Q4_K_M model, in one run; and the time to first token of a follow-up turn (its
 // prefix already evaluated) against a cold start, and against a conversation switched back to after others.
 import { mkdtemp, rm } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import type { GenerationStats, RequestInput, Turn } from "../../src-main/contract/api.js";
@@ -13,7 +13,6 @@ import { measureBareDecode } from "./bare-decode.js";
 
 const TOKENS = 128;
 const REPEATS = 3;
-const threads = availableParallelism();
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** A few turns of ordinary length, so that a cold start has a real prompt to evaluate. */
@@ -35,14 +34,17 @@ async function main(): Promise<void> {
   try {
     const modelPath = join(dir, "synthetic-134m-q4_k_m.gguf");
     const written = await writeSyntheticLlamaGguf(modelPath, { ...SYNTHETIC_134M, outType: "q4_k_m" });
-    log(`synthetic model: ${(written.parameters / 1e6).toFixed(1)}M parameters, ${(written.bytes / 2 ** 20).toFixed(1)} MiB; ${threads} threads (the app's default)`);
 
     // The app's path: services → runtime → LlamaChat with BiLLa's wrapper → streamed text events.
     const services = createServices({ dataDir: dir, transport: "cli", gpu: "cpu" });
+    let threads = 0;
     let chat: { speeds: number[]; newTokens: number[]; cold: number[]; followUp: number[]; switchedBack: number[]; evicted: number[] };
     try {
-      const loaded = await services.api.invoke("runtime.load", { modelPath, contextSize: 2048, threads });
+      // No thread count given: the app's own default is what is measured.
+      const loaded = await services.api.invoke("runtime.load", { modelPath, contextSize: 2048 });
       if (!loaded.ok) throw new Error(loaded.error.message);
+      threads = (loaded.value as { threads: number }).threads;
+      log(`synthetic model: ${(written.parameters / 1e6).toFixed(1)}M parameters, ${(written.bytes / 2 ** 20).toFixed(1)} MiB; ${threads} threads (the app's default); UV_THREADPOOL_SIZE=${process.env["UV_THREADPOOL_SIZE"] ?? "unset"}`);
       chat = { speeds: [], newTokens: [], cold: [], followUp: [], switchedBack: [], evicted: [] };
       for (let run = 0; run < REPEATS; run++) {
         const cold = await generate(services, { conversationId: `c${run}`, history: HISTORY, question: "And what about numbers?" });

@@ -1,11 +1,12 @@
 // A LLaMA GGUF with random (seeded) weights, written by the app's own converter modules (metadata, tensor mix,
 // ggml quantization, GGUF writer), for speed benchmarks that need a real-sized model without downloading one.
-// hidden 768, 12 layers, 12 heads, intermediate 2048, vocab 32000 gives ≈134M parameters (≈100 MB as Q4_K_M).
+// hidden 768, 12 layers, 12 heads, intermediate 2048, vocab 32000 gives ≈134M parameters (82 MiB as Q4_K_M, ~1 s);
+// hidden 4096, 32 layers, 32 heads, intermediate 11008 is LLaMA-7B's shape (3.8 GiB, ~20 s).
 // The vocabulary is the demo model's SentencePiece pieces, padded to `vocab` with unused [PADn] tokens.
 import { open } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import type { LlamaHyperParameters } from "../../src-main/services/conversion/checkpoint/hf-config.js";
-import { GgmlType, GgufValueType, OUTPUT_TYPES, ggmlRowBytes, type GgufKv, type OutputType } from "../../src-main/services/conversion/gguf/gguf-types.js";
+import { GgmlType, OUTPUT_TYPES, ggmlRowBytes, type OutputType } from "../../src-main/services/conversion/gguf/gguf-types.js";
 import { GgufWriter, type GgufTensorEntry } from "../../src-main/services/conversion/gguf/gguf-writer.js";
 import { llamaMetadata } from "../../src-main/services/conversion/gguf/llama-metadata.js";
 import { llamaTensorNames } from "../../src-main/services/conversion/gguf/tensor-names.js";
@@ -106,36 +107,6 @@ function hyperParameters(options: SyntheticLlamaOptions): LlamaHyperParameters {
   };
 }
 
-/** Bytes the GGUF header can take at most (alignment padding included). */
-function headerBound(kvs: readonly GgufKv[], tensors: readonly GgufTensorEntry[]): number {
-  const scalar = (value: unknown) => (typeof value === "string" ? 8 + Buffer.byteLength(value) : 8);
-  let bytes = 24 + 64;
-  for (const kv of kvs) {
-    bytes += 12 + Buffer.byteLength(kv.key) + 12;
-    bytes += kv.type === GgufValueType.ARRAY ? (kv.value as readonly unknown[]).reduce<number>((sum, item) => sum + scalar(item), 0) : scalar(kv.value);
-  }
-  for (const tensor of tensors) bytes += 8 + Buffer.byteLength(tensor.name) + 4 + 8 * tensor.dims.length + 12;
-  return bytes;
-}
-
-/**
- * WORKAROUND for a bug in gguf-writer.ts: ByteSink's writers evaluate `this.#buffer` before `this.#reserve(n)` grows
- * it, so every header past the initial 64 KiB (any real vocabulary: 32000 tokens take ~750 KB) throws
- * ERR_OUT_OF_RANGE or silently drops bytes. Until ByteSink is fixed, its initial buffer (Buffer.alloc(1 << 16),
- * called synchronously inside GgufWriter.start/fileSize) is made large enough that it never grows.
- */
-function withRoomyHeader<T>(kvs: readonly GgufKv[], tensors: readonly GgufTensorEntry[], encode: () => T): T {
-  const alloc = Buffer.alloc;
-  const room = Math.max(1 << 16, headerBound(kvs, tensors));
-  Buffer.alloc = ((size: number, ...rest: [fill?: string | Uint8Array | number, encoding?: BufferEncoding]) =>
-    alloc.call(Buffer, size === 1 << 16 ? room : size, ...rest)) as typeof Buffer.alloc;
-  try {
-    return encode();
-  } finally {
-    Buffer.alloc = alloc;
-  }
-}
-
 export async function writeSyntheticLlamaGguf(path: string, options: SyntheticLlamaOptions): Promise<SyntheticLlamaFile> {
   const started = performance.now();
   const hyper = hyperParameters(options);
@@ -171,7 +142,7 @@ export async function writeSyntheticLlamaGguf(path: string, options: SyntheticLl
   const pools = new Map<string, Buffer>();
   const file = await open(path, "w");
   try {
-    const writer = await withRoomyHeader(metadata, entries, () => GgufWriter.start(file, metadata, entries));
+    const writer = await GgufWriter.start(file, metadata, entries);
     for (const { name, perRow, rows, type, byteLength } of plan) {
       if (rowPool <= 0 || type === GgmlType.F32) {
         await writer.write(await quantize(type, fillWeights(name, perRow * rows, random), rows, perRow));
@@ -198,7 +169,7 @@ export async function writeSyntheticLlamaGguf(path: string, options: SyntheticLl
   return {
     path,
     parameters: plan.reduce((total, { perRow, rows }) => total + perRow * rows, 0),
-    bytes: withRoomyHeader(metadata, entries, () => GgufWriter.fileSize(metadata, entries)),
+    bytes: GgufWriter.fileSize(metadata, entries),
     tensors: plan.length,
     milliseconds: Math.round(performance.now() - started),
   };

@@ -208,7 +208,7 @@ export const requests = {
     input: z
       .object({
         ...modelOptions,
-        /** Defaults to the cores this process may use. */
+        /** Defaults to the cores this process may use, at most llama.cpp's math cores. */
         threads: z.number().int().min(1).max(1024).optional(),
         flashAttention: z.boolean().default(false),
         /** Forces the BiLLa prompt format on (or off) instead of recognising it from the file. */

@@ -176,7 +176,10 @@ export class LlamaRuntime {
     return this.#serially(async () => {
       await this.#unloadNow();
       const llama = await this.#getLlama();
-      const threads = options.threads ?? availableParallelism();
+      // The cores this process may use (affinity, cgroups), but no more than llama.cpp's math cores: ggml's
+      // threads spin while they wait, so hyper-threads and oversubscription (node-llama-cpp's own default is
+      // 4 threads even on 2 cores) make decoding many times slower.
+      const threads = options.threads ?? Math.min(availableParallelism(), llama.cpuMathCores);
       const model = await llama
         .loadModel({
           modelPath: options.modelPath,
