@@ -15,7 +15,7 @@ import type { FloatDType } from "../tensor.js";
 import { writeAtomically, checkFreeSpace } from "./atomic-output.js";
 import { checkEmbedding, embeddingRows, readRows, rowChunks } from "./embedding-check.js";
 import { ProgressMeter } from "./progress-meter.js";
-import { Scratch } from "./scratch.js";
+import { DEFAULT_CHUNK_BYTES, Scratch } from "./scratch.js";
 import type { SourceModel, SourceTensor } from "./source-model.js";
 
 export interface ConvertOptions {
@@ -34,7 +34,6 @@ export interface ConvertOptions {
   chunkBytes?: number;
 }
 
-const DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024;
 
 interface PlannedTensor {
   source: SourceTensor;
@@ -79,12 +78,12 @@ export async function convertToGguf(options: ConvertOptions): Promise<Conversion
   const scratch = new Scratch();
   const check = await checkEmbedding(model, {
     scratch,
-    ...(options.expectedEmbeddingSum === undefined ? {} : { expectedSum: options.expectedEmbeddingSum }),
-    ...(signal ? { signal } : {}),
     chunkBytes,
+    expectedSum: options.expectedEmbeddingSum,
+    signal,
+    onWarning: options.onWarning,
     onBytes: (bytes) => meter.report("checksum", 0, (done += bytes)),
   });
-  for (const warning of check.warnings) options.onWarning?.(warning);
 
   const metadata = llamaMetadata({
     name: options.name,

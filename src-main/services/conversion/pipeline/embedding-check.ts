@@ -56,7 +56,14 @@ function rootMeanSquare(stats: { sumOfSquares: number; count: number }): number 
 
 export async function checkEmbedding(
   model: SourceModel,
-  options: { expectedSum?: number; signal?: AbortSignal; chunkBytes: number; scratch: Scratch; onBytes: (bytes: number) => void },
+  options: {
+    expectedSum?: number | undefined;
+    signal?: AbortSignal | undefined;
+    chunkBytes: number;
+    scratch: Scratch;
+    onBytes: (bytes: number) => void;
+    onWarning?: ((warning: string) => void) | undefined;
+  },
 ): Promise<EmbeddingCheck> {
   const [rows, hidden] = model.embedding.shape as [number, number];
   const splitRow = model.restore ? model.restore.original.shape[0]! : Math.min(rows, model.tokenizer.pieces.length);
@@ -102,5 +109,6 @@ export async function checkEmbedding(
       warnings.push("After restoring, the first rows of the embedding are still larger than the rest: the LLaMA file may not be the original LLaMA-7B.");
     }
   }
+  for (const warning of warnings) options.onWarning?.(warning);
   return { sum, warnings };
 }

@@ -11,7 +11,7 @@ import { readSafetensors } from "../safetensors/safetensors-reader.js";
 import { checkFreeSpace, refuseExisting, writeAtomically } from "./atomic-output.js";
 import { checkEmbedding, embeddingRows, readRows, rowChunks } from "./embedding-check.js";
 import { ProgressMeter } from "./progress-meter.js";
-import { Scratch } from "./scratch.js";
+import { DEFAULT_CHUNK_BYTES, Scratch } from "./scratch.js";
 import type { SourceModel } from "./source-model.js";
 
 /** Files a Hugging Face model folder carries besides its weights. */
@@ -31,7 +31,7 @@ export async function restoreToSafetensors(options: RestoreOptions): Promise<Con
   const started = performance.now();
   const { model, signal } = options;
   if (!model.restore) throw new BillaError("invalid_input", "Restoring needs the original LLaMA file (--meta_llama_pth_file).");
-  const chunkBytes = options.chunkBytes ?? 32 * 1024 * 1024;
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const total = model.tensors.reduce((sum, tensor) => sum + tensor.location.byteLength, 0);
   const meter = new ProgressMeter("restore", total + model.embedding.byteLength, model.tensors.length, options.onProgress ?? (() => undefined));
   let done = 0;
@@ -40,12 +40,12 @@ export async function restoreToSafetensors(options: RestoreOptions): Promise<Con
   const scratch = new Scratch();
   const check = await checkEmbedding(model, {
     scratch,
-    ...(options.expectedEmbeddingSum === undefined ? {} : { expectedSum: options.expectedEmbeddingSum }),
-    ...(signal ? { signal } : {}),
     chunkBytes,
+    expectedSum: options.expectedEmbeddingSum,
+    signal,
+    onWarning: options.onWarning,
     onBytes: (bytes) => meter.report("checksum", 0, (done += bytes)),
   });
-  for (const warning of check.warnings) options.onWarning?.(warning);
   await checkFreeSpace(dirname(options.outDir), total);
 
   const staging = join(dirname(options.outDir), `.${basename(options.outDir)}.partial-${randomBytes(6).toString("hex")}`);
