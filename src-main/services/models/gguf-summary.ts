@@ -1,6 +1,6 @@
 // What the model library shows of a GGUF file, read from its header (never its weights).
 import { readGgufFileInfo } from "node-llama-cpp";
-import { Keys, LlamaFileType } from "../conversion/gguf/gguf-types.js";
+import { Keys, LlamaFileType, metadataValue } from "../conversion/gguf/gguf-types.js";
 
 export interface GgufSummary {
   name: string | null;
@@ -12,10 +12,6 @@ export interface GgufSummary {
   isBilla: boolean;
 }
 
-function valueAt(metadata: unknown, key: string): unknown {
-  return key.split(".").reduce<unknown>((node, part) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[part] : undefined), metadata);
-}
-
 const asString = (value: unknown) => (typeof value === "string" ? value : null);
 const asNumber = (value: unknown) => (typeof value === "number" ? value : typeof value === "bigint" ? Number(value) : null);
 
@@ -23,16 +19,16 @@ const asNumber = (value: unknown) => (typeof value === "number" ? value : typeof
 export async function readGgufSummary(path: string): Promise<GgufSummary> {
   const info = await readGgufFileInfo(path, { logWarnings: false, ignoreKeys: [Keys.Tokenizer.TOKENS, Keys.Tokenizer.SCORES, Keys.Tokenizer.TOKEN_TYPE] });
   const metadata = info.metadata;
-  const architecture = asString(valueAt(metadata, Keys.General.ARCHITECTURE));
-  const fileType = asNumber(valueAt(metadata, Keys.General.FILE_TYPE));
+  const architecture = asString(metadataValue(metadata, Keys.General.ARCHITECTURE));
+  const fileType = asNumber(metadataValue(metadata, Keys.General.FILE_TYPE));
   return {
-    name: asString(valueAt(metadata, Keys.General.NAME)),
+    name: asString(metadataValue(metadata, Keys.General.NAME)),
     architecture,
     parameterCount: (info.tensorInfo ?? []).reduce((total, tensor) => total + tensor.dimensions.reduce<number>((count, dim) => count * Number(dim), 1), 0),
     // llama.cpp names file types MOSTLY_Q4_K_M; people say Q4_K_M.
     fileType: fileType === null ? null : (LlamaFileType[fileType]?.replace(/^(MOSTLY|ALL)_/, "") ?? `type ${fileType}`),
-    contextLength: architecture ? asNumber(valueAt(metadata, `${architecture}.context_length`)) : null,
-    chatTemplate: asString(valueAt(metadata, Keys.Tokenizer.CHAT_TEMPLATE)),
-    isBilla: valueAt(metadata, Keys.Billa.PROMPT_FORMAT) === "billa",
+    contextLength: architecture ? asNumber(metadataValue(metadata, `${architecture}.context_length`)) : null,
+    chatTemplate: asString(metadataValue(metadata, Keys.Tokenizer.CHAT_TEMPLATE)),
+    isBilla: metadataValue(metadata, Keys.Billa.PROMPT_FORMAT) === "billa",
   };
 }

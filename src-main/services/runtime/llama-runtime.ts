@@ -21,7 +21,7 @@ import {
 } from "node-llama-cpp";
 import type { GenerationStats, LoadedModel, MemoryEstimate, RequestParams, Sampling, Turn } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
-import { Keys } from "../conversion/gguf/gguf-types.js";
+import { Keys, metadataValue } from "../conversion/gguf/gguf-types.js";
 import { BillaChatWrapper, turnsOf } from "./billa-chat-wrapper.js";
 
 export type GpuPreference = "auto" | Exclude<LlamaGpuType, false> | "cpu";
@@ -77,11 +77,6 @@ async function dropOldestTurns({ chatHistory, maxTokensCount, tokenizer, chatWra
     items.splice(0, firstAnswer + 1);
     droppedTurns++;
   }
-}
-
-/** A dotted metadata key ("billa.prompt_format") looked up in node-llama-cpp's nested metadata. */
-function metadataValue(metadata: unknown, key: string): unknown {
-  return key.split(".").reduce<unknown>((node, part) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[part] : undefined), metadata);
 }
 
 const STOP_REASONS: Record<string, GenerationStats["stopReason"]> = {

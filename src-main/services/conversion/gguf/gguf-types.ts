@@ -153,6 +153,11 @@ export const Keys = {
   },
 } as const;
 
+/** A dotted key ("billa.prompt_format") looked up in metadata as node-llama-cpp reads it: nested objects. */
+export function metadataValue(metadata: unknown, key: string): unknown {
+  return key.split(".").reduce<unknown>((node, part) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[part] : undefined), metadata);
+}
+
 /** One metadata entry, typed by the value it holds. */
 export type GgufKv =
   | { key: string; type: GgufValueType.STRING; value: string }
