@@ -161,6 +161,12 @@ export const inspectionSchema = z.object({
 });
 export type Inspection = z.infer<typeof inspectionSchema>;
 
+const fileFilters = z
+  .array(z.object({ name: z.string().max(200), extensions: z.array(z.string().regex(/^[\w*]{1,20}$/)).max(20) }).strict())
+  .max(10)
+  .default([]);
+const pickedPath = z.object({ path: z.string().nullable() });
+
 export const requests = {
   "app.info": { input: noInput, output: appInfoSchema },
   "system.info": { input: noInput, output: systemInfoSchema },
@@ -239,6 +245,18 @@ export const requests = {
   "chat.stop": { input: z.object({ conversationId: z.string().min(1).max(200) }).strict(), output: z.object({ stopped: z.boolean() }) },
   /** What a GGUF file, a checkpoint file or a model folder holds. */
   "model.inspect": { input: z.object({ path }).strict(), output: inspectionSchema },
+  // Native actions of the desktop shell. Other transports answer `unsupported` and the UI falls back to
+  // browser equivalents (file inputs, typed paths). `path: null` means the user cancelled the dialog.
+  "shell.pickFile": { input: z.object({ title: z.string().max(200).optional(), filters: fileFilters }).strict(), output: pickedPath },
+  "shell.pickFolder": { input: z.object({ title: z.string().max(200).optional() }).strict(), output: pickedPath },
+  "shell.pickSaveFile": {
+    input: z.object({ title: z.string().max(200).optional(), defaultName: z.string().max(255), filters: fileFilters }).strict(),
+    output: pickedPath,
+  },
+  "shell.openDataFolder": { input: noInput, output: z.object({ opened: z.boolean() }) },
+  "shell.showLogs": { input: noInput, output: z.object({ opened: z.boolean() }) },
+  /** Opens an http(s) link in the system browser; any other scheme is refused. */
+  "shell.openExternal": { input: z.object({ url: z.url({ protocol: /^https?$/ }).max(2048) }).strict(), output: z.object({ opened: z.boolean() }) },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 const id = z.string().min(1).max(200);
@@ -275,6 +293,8 @@ export const events = {
   "conversion.progress": conversionProgressSchema,
   /** Something the user should know about a running conversion (e.g. "looks already restored"). */
   "conversion.warning": z.object({ jobId: id, message: z.string() }),
+  /** The desktop shell was asked to open a .gguf (second launch, file association): show it on the Models page. */
+  "shell.openModelFile": z.object({ path: z.string() }),
   /** A conversion ended: its report, or why it failed (`cancelled` when the user stopped it). */
   "conversion.finished": z.object({
     jobId: id,

@@ -11,6 +11,7 @@ import { createFileLogger, type Logger } from "./logger.js";
 import { ModelLibrary } from "./models/model-library.js";
 import { LlamaRuntime, type GpuPreference } from "./runtime/llama-runtime.js";
 import { openDatabase } from "./storage/database.js";
+import { NO_SHELL, type ShellActions } from "./shell/shell-actions.js";
 import { SystemService } from "./system/system-service.js";
 
 export interface ServiceOptions {
@@ -19,12 +20,16 @@ export interface ServiceOptions {
   gpu?: GpuPreference;
   /** Defaults to a log file inside the data directory. */
   logger?: Logger;
+  /** Native dialogs and links; only the Electron transport has them. */
+  shell?: ShellActions;
 }
 
 export interface Services {
   api: RawApi;
   paths: DataPaths;
   logger: Logger;
+  /** The shell was asked to open a model file (second launch, file association). */
+  openModelFile(path: string): void;
   dispose(): Promise<void>;
 }
 
@@ -38,6 +43,7 @@ export function createServices(options: ServiceOptions): Services {
   const runtime = new LlamaRuntime(options.gpu, (modelPath, progress) => events.emit("model.loadProgress", { modelPath, progress }));
   const system = new SystemService(runtime, APP_VERSION);
   const conversions = new ConversionService(events, logger);
+  const shell = options.shell ?? NO_SHELL;
 
   const api = createDispatcher(
     {
@@ -66,6 +72,12 @@ export function createServices(options: ServiceOptions): Services {
           onTrimmed: (droppedTurns) => events.emit("generation.contextTrimmed", { conversationId, messageId, droppedTurns }),
         }),
       "chat.stop": async ({ conversationId }) => runtime.stop(conversationId),
+      "shell.pickFile": (input) => shell.pickFile(input),
+      "shell.pickFolder": (input) => shell.pickFolder(input),
+      "shell.pickSaveFile": (input) => shell.pickSaveFile(input),
+      "shell.openDataFolder": () => shell.openPath(paths.root),
+      "shell.showLogs": () => shell.openPath(paths.logFile),
+      "shell.openExternal": ({ url }) => shell.openExternal(url),
     },
     events,
     logger,
@@ -77,5 +89,5 @@ export function createServices(options: ServiceOptions): Services {
     db.close();
   }
 
-  return { api, paths, logger, dispose };
+  return { api, paths, logger, openModelFile: (path) => events.emit("shell.openModelFile", { path }), dispose };
 }
