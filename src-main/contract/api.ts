@@ -80,6 +80,8 @@ export const generationStatsSchema = z.object({
 });
 export type GenerationStats = z.infer<typeof generationStatsSchema>;
 
+export const PROMPT_FORMATS = ["auto", "billa", "model"] as const;
+
 export const modelEntrySchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -89,8 +91,10 @@ export const modelEntrySchema = z.object({
   /** "missing": the file is gone; "unreadable": it is not a GGUF llama.cpp can read. Such entries stay listed. */
   status: z.enum(["ok", "missing", "unreadable"]),
   isDefault: z.boolean(),
-  /** Written by BiLLa Desktop's converter (BiLLa's prompt format), or chosen as BiLLa by the user. */
+  /** Chats use BiLLa's prompt format: written by BiLLa Desktop's converter, or chosen by the user. */
   isBilla: z.boolean(),
+  /** The user's choice: recognise BiLLa files ("auto"), always BiLLa's format, or the file's own template. */
+  promptFormat: z.enum(PROMPT_FORMATS),
   architecture: z.string().nullable(),
   parameterCount: z.number().nonnegative().nullable(),
   /** The quantization, as llama.cpp names it (e.g. "Q4_K_M"). */
@@ -106,6 +110,8 @@ export const GPU_CHOICES = ["auto", "cuda", "vulkan", "metal", "cpu"] as const;
 export const gpuLayersSchema = z.union([z.literal("auto"), z.literal("max"), z.number().int().nonnegative()]);
 
 export const loadedModelSchema = z.object({
+  /** The library entry it was loaded from; null for a file loaded by path. */
+  modelId: z.string().nullable(),
   modelPath: z.string(),
   name: z.string(),
   /** Converted by BiLLa Desktop (or chosen as BiLLa): the BiLLa prompt format is used. */
@@ -131,8 +137,12 @@ export const memoryEstimateSchema = z.object({
 });
 export type MemoryEstimate = z.infer<typeof memoryEstimateSchema>;
 const path = z.string().min(1).max(4096);
+const entryId = z.string().min(1).max(200);
 const modelOptions = {
-  modelPath: path,
+  /** A library entry (its prompt-format choice applies) … */
+  modelId: entryId.optional(),
+  /** … or any GGUF file by path; exactly one of the two. */
+  modelPath: path.optional(),
   gpuLayers: gpuLayersSchema.default("auto"),
   /** BiLLa was trained on 2048 tokens. */
   contextSize: z.number().int().min(256).max(131072).default(2048),
@@ -160,6 +170,9 @@ export const inspectionSchema = z.object({
   tensors: z.array(z.object({ name: z.string(), type: z.string(), shape: z.array(z.number()), bytes: byteCount })),
 });
 export type Inspection = z.infer<typeof inspectionSchema>;
+
+const oneModel = (input: { modelId?: string | undefined; modelPath?: string | undefined }) => (input.modelId === undefined) !== (input.modelPath === undefined);
+const oneModelMessage = { message: "Give either modelId (a library entry) or modelPath (a GGUF file), not both." };
 
 const fileFilters = z
   .array(z.object({ name: z.string().max(200), extensions: z.array(z.string().regex(/^[\w*]{1,20}$/)).max(20) }).strict())
@@ -207,8 +220,10 @@ export const requests = {
   /** Removes the entry; a file in the models folder is deleted, an external file is left where it is. */
   "models.delete": { input: z.object({ id: z.string().min(1).max(200) }).strict(), output: z.object({ deleted: z.boolean() }) },
   "models.setDefault": { input: z.object({ id: z.string().min(1).max(200) }).strict(), output: modelEntrySchema },
+  /** Remembers which prompt format chats with this model use. */
+  "models.setPromptFormat": { input: z.object({ id: entryId, promptFormat: z.enum(PROMPT_FORMATS) }).strict(), output: modelEntrySchema },
   /** Whether a model fits this computer's memory with these settings, before loading it. */
-  "runtime.estimate": { input: z.object(modelOptions).strict(), output: memoryEstimateSchema },
+  "runtime.estimate": { input: z.object(modelOptions).strict().refine(oneModel, oneModelMessage), output: memoryEstimateSchema },
   /** Loads a model (unloading the current one first); progress arrives as `model.loadProgress` events. */
   "runtime.load": {
     input: z
@@ -217,10 +232,11 @@ export const requests = {
         /** Defaults to the cores this process may use, at most llama.cpp's math cores. */
         threads: z.number().int().min(1).max(1024).optional(),
         flashAttention: z.boolean().default(false),
-        /** Forces the BiLLa prompt format on (or off) instead of recognising it from the file. */
-        promptFormat: z.enum(["auto", "billa", "model"]).default("auto"),
+        /** Forces the BiLLa prompt format on (or off) instead of recognising it; defaults to the library entry's choice. */
+        promptFormat: z.enum(PROMPT_FORMATS).optional(),
       })
-      .strict(),
+      .strict()
+      .refine(oneModel, oneModelMessage),
     output: loadedModelSchema,
   },
   "runtime.unload": { input: noInput, output: z.object({ unloaded: z.boolean() }) },

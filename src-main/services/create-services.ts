@@ -1,7 +1,8 @@
 // The one factory that builds the services. Electron, web mode, the CLI and the tests all call it
 // with their own data directory, so they build exactly the same thing.
 import { mkdirSync } from "node:fs";
-import type { AppInfo, RawApi } from "../contract/api.js";
+import type { AppInfo, ModelEntry, RawApi } from "../contract/api.js";
+import { BillaError } from "../contract/errors.js";
 import { APP_VERSION } from "./app-root.js";
 import { ConversionService } from "./conversion/conversion-service.js";
 import { dataPaths, type DataPaths } from "./data-dir.js";
@@ -45,6 +46,14 @@ export function createServices(options: ServiceOptions): Services {
   const conversions = new ConversionService(events, logger);
   const shell = options.shell ?? NO_SHELL;
 
+  /** The file behind a request's model: a library entry (with its prompt-format choice) or a path. */
+  async function chosenModel(input: { modelId?: string | undefined; modelPath?: string | undefined; promptFormat?: ModelEntry["promptFormat"] | undefined }) {
+    const entry = input.modelId === undefined ? null : await models.loadable(input.modelId);
+    const modelPath = entry?.path ?? input.modelPath;
+    if (modelPath === undefined) throw new BillaError("invalid_input", "Choose a model: a library entry or a GGUF file.");
+    return { modelId: input.modelId ?? null, modelPath, promptFormat: input.promptFormat ?? entry?.promptFormat ?? "auto" };
+  }
+
   const api = createDispatcher(
     {
       "app.info": async () => ({ version: APP_VERSION, dataDir: paths.root, transport: options.transport }),
@@ -58,8 +67,9 @@ export function createServices(options: ServiceOptions): Services {
       "models.rename": ({ id, name }) => models.rename(id, name),
       "models.delete": ({ id }) => models.delete(id),
       "models.setDefault": ({ id }) => models.setDefault(id),
-      "runtime.estimate": (input) => runtime.estimate(input),
-      "runtime.load": (input) => runtime.load(input),
+      "models.setPromptFormat": ({ id, promptFormat }) => models.setPromptFormat(id, promptFormat),
+      "runtime.estimate": async (input) => runtime.estimate({ ...input, ...(await chosenModel(input)) }),
+      "runtime.load": async (input) => runtime.load({ ...input, ...(await chosenModel(input)) }),
       "runtime.unload": () => runtime.unload(),
       "runtime.state": async () => runtime.state(),
       "chat.generate": ({ conversationId, messageId, history, question, sampling }) =>

@@ -12,7 +12,7 @@ let gguf: string;
 
 beforeAll(async () => {
   gguf = await makeDemoGguf(temp.path, "q8_0");
-  services = createServices({ dataDir: join(temp.path, "data"), transport: "cli" });
+  services = createServices({ dataDir: join(temp.path, "data"), transport: "cli", gpu: "cpu" });
 });
 afterAll(async () => {
   await services.dispose();
@@ -53,6 +53,20 @@ describe("the model library", () => {
     expect(models.filter((model) => model.isDefault).map((model) => model.id)).toEqual([registered.id]);
   });
 
+  it("loads an entry by id with its remembered prompt format, and refuses one whose file is gone", async () => {
+    const fresh = await call<ModelEntry>("models.setPromptFormat", { id: copied.id, promptFormat: "model" });
+    expect(fresh).toMatchObject({ promptFormat: "model", isBilla: false });
+    const loaded = await call<{ modelId: string; isBilla: boolean; modelPath: string }>("runtime.load", { modelId: copied.id, contextSize: 256, threads: 1 });
+    expect(loaded).toMatchObject({ modelId: copied.id, modelPath: copied.path, isBilla: false });
+    // A choice in the request wins over the remembered one.
+    expect(await call("runtime.load", { modelId: copied.id, contextSize: 256, threads: 1, promptFormat: "billa" })).toMatchObject({ isBilla: true });
+    await call("models.setPromptFormat", { id: copied.id, promptFormat: "auto" });
+    expect(await call("runtime.load", { modelId: copied.id, contextSize: 256, threads: 1 })).toMatchObject({ isBilla: true });
+    await call("runtime.unload", {});
+    await expect(call("runtime.load", { modelId: copied.id, modelPath: copied.path })).rejects.toMatchObject({ code: "invalid_input" });
+    await expect(call("runtime.load", { modelId: "no-such-id" })).rejects.toMatchObject({ code: "not_found" });
+  });
+
   it("marks a vanished file missing and a damaged one unreadable, without failing the list", async () => {
     const damaged = join(temp.path, "damaged.gguf");
     copyFileSync(gguf, damaged);
@@ -63,6 +77,7 @@ describe("the model library", () => {
     expect(models.find((model) => model.id === registered.id)?.status).toBe("missing");
     expect(models.find((model) => model.id === entry.id)?.status).toBe("unreadable");
     expect(models.find((model) => model.id === copied.id)?.status).toBe("ok");
+    await expect(call("runtime.load", { modelId: registered.id })).rejects.toMatchObject({ code: "not_found", message: expect.stringContaining("gone") });
   });
 
   it("refuses to import a file that is not a GGUF", async () => {

@@ -23,6 +23,12 @@ interface ModelRow {
   modified_ms: number;
   chat_template: string | null;
   added_at: string;
+  prompt_format: ModelEntry["promptFormat"];
+}
+
+/** BiLLa's prompt format applies when the user chose it, or chose nothing and the file says it is BiLLa. */
+export function usesBillaFormat(promptFormat: ModelEntry["promptFormat"], fileIsBilla: boolean): boolean {
+  return promptFormat === "billa" || (promptFormat === "auto" && fileIsBilla);
 }
 
 function entryOf(row: ModelRow, status: ModelEntry["status"]): ModelEntry {
@@ -33,7 +39,8 @@ function entryOf(row: ModelRow, status: ModelEntry["status"]): ModelEntry {
     location: row.location,
     status,
     isDefault: row.is_default === 1,
-    isBilla: row.is_billa === 1,
+    isBilla: usesBillaFormat(row.prompt_format, row.is_billa === 1),
+    promptFormat: row.prompt_format,
     architecture: row.architecture,
     parameterCount: row.parameter_count,
     fileType: row.file_type,
@@ -137,6 +144,20 @@ export class ModelLibrary {
     this.#row(id);
     this.db.prepare("UPDATE models SET name = ? WHERE id = ?").run(name, id);
     return this.#status(this.#row(id));
+  }
+
+  async setPromptFormat(id: string, promptFormat: ModelEntry["promptFormat"]): Promise<ModelEntry> {
+    this.#row(id);
+    this.db.prepare("UPDATE models SET prompt_format = ? WHERE id = ?").run(promptFormat, id);
+    return this.#status(this.#row(id));
+  }
+
+  /** The file and prompt format to load for an entry; refuses entries whose file is gone or damaged. */
+  async loadable(id: string): Promise<{ path: string; promptFormat: ModelEntry["promptFormat"] }> {
+    const entry = await this.#status(this.#row(id));
+    if (entry.status === "missing") throw new BillaError("not_found", `The file of "${entry.name}" is gone (${entry.path}). Import it again or delete the entry.`);
+    if (entry.status === "unreadable") throw new BillaError("bad_file", `The file of "${entry.name}" is no longer a readable GGUF (${entry.path}).`);
+    return { path: entry.path, promptFormat: entry.promptFormat };
   }
 
   async setDefault(id: string): Promise<ModelEntry> {

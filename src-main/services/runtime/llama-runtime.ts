@@ -19,9 +19,10 @@ import {
   type LlamaGpuType,
   type LlamaModel,
 } from "node-llama-cpp";
-import type { GenerationStats, LoadedModel, MemoryEstimate, RequestParams, Sampling, Turn } from "../../contract/api.js";
+import type { GenerationStats, LoadedModel, MemoryEstimate, ModelEntry, RequestParams, Sampling, Turn } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
 import { Keys, metadataValue } from "../conversion/gguf/gguf-types.js";
+import { usesBillaFormat } from "../models/model-library.js";
 import { BillaChatWrapper, turnsOf } from "./billa-chat-wrapper.js";
 
 export type GpuPreference = "auto" | Exclude<LlamaGpuType, false> | "cpu";
@@ -30,6 +31,19 @@ export interface GpuState {
   backend: Exclude<LlamaGpuType, false> | null;
   devices: string[];
   vram: { totalBytes: number; usedBytes: number; freeBytes: number };
+}
+
+type ModelChoice = "modelId" | "modelPath" | "promptFormat";
+
+/** A load request with its model resolved to a file (a library entry's id and prompt-format choice kept). */
+export interface LoadOptions extends Omit<RequestParams<"runtime.load">, ModelChoice> {
+  modelId: string | null;
+  modelPath: string;
+  promptFormat: ModelEntry["promptFormat"];
+}
+
+export interface EstimateOptions extends Omit<RequestParams<"runtime.estimate">, ModelChoice> {
+  modelPath: string;
 }
 
 export interface GenerationRequest {
@@ -143,7 +157,7 @@ export class LlamaRuntime {
   }
 
   /** RAM and VRAM the model would need with these settings, from node-llama-cpp's GGUF insights. */
-  async estimate({ modelPath, gpuLayers, contextSize }: RequestParams<"runtime.estimate">): Promise<MemoryEstimate> {
+  async estimate({ modelPath, gpuLayers, contextSize }: EstimateOptions): Promise<MemoryEstimate> {
     const llama = await this.#getLlama();
     const info = await readGgufFileInfo(modelPath, { logWarnings: false }).catch(() => {
       throw new BillaError("bad_file", `${basename(modelPath)} is not a readable GGUF model file.`);
@@ -167,7 +181,7 @@ export class LlamaRuntime {
     };
   }
 
-  load(options: RequestParams<"runtime.load">): Promise<LoadedModel> {
+  load(options: LoadOptions): Promise<LoadedModel> {
     return this.#serially(async () => {
       await this.#unloadNow();
       const llama = await this.#getLlama();
@@ -188,7 +202,7 @@ export class LlamaRuntime {
       try {
         const context = await model.createContext({ contextSize: options.contextSize, threads, sequences: CONVERSATION_SLOTS, flashAttention: options.flashAttention });
         // Automatic template resolution picks the wrong format for BiLLa, so a BiLLa file always gets its own.
-        const isBilla = options.promptFormat === "billa" || (options.promptFormat === "auto" && metadataValue(model.fileInfo.metadata, Keys.Billa.PROMPT_FORMAT) === "billa");
+        const isBilla = usesBillaFormat(options.promptFormat, metadataValue(model.fileInfo.metadata, Keys.Billa.PROMPT_FORMAT) === "billa");
         const chatWrapper: ChatWrapper | "auto" = isBilla ? new BillaChatWrapper() : "auto";
         const slots = Array.from({ length: CONVERSATION_SLOTS }, () => {
           const sequence = context.getSequence();
@@ -197,6 +211,7 @@ export class LlamaRuntime {
         const vram = await llama.getVramState();
         const resources = model.fileInsights.estimateModelResourceRequirements({ gpuLayers: model.gpuLayers });
         const info: LoadedModel = {
+          modelId: options.modelId,
           modelPath: options.modelPath,
           name: String(model.fileInfo.metadata.general?.name ?? basename(options.modelPath, ".gguf")),
           isBilla,

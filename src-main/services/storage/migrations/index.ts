@@ -1,5 +1,6 @@
 // Every schema change, in order. Add a migration as a new file and list it here; never edit an applied one.
 import { modelLibrary } from "./001-model-library.js";
+import { modelPromptFormat } from "./002-model-prompt-format.js";
 import type { Migration } from "./migration.js";
 
-export const MIGRATIONS: readonly Migration[] = [modelLibrary];
+export const MIGRATIONS: readonly Migration[] = [modelLibrary, modelPromptFormat];
