@@ -10,6 +10,7 @@ import { createServices, type Services } from "../../src-main/services/create-se
 import { billaPromptText } from "../../src-main/services/runtime/billa-chat-wrapper.js";
 import { SYNTHETIC_134M, writeSyntheticLlamaGguf } from "../support/synthetic-gguf.js";
 import { measureBareDecode } from "./bare-decode.js";
+import { measureStateSwitch } from "./state-switch.js";
 
 const TOKENS = 128;
 const REPEATS = 3;
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
         // Another conversation in between, then back: it kept its own sequence (two slots).
         await generate(services, { conversationId: `other${run}`, history: [], question: "Hello." });
         chat.switchedBack.push((await generate(services, { conversationId: `c${run}`, history: [...history, { question: "Thanks.", answer: "(ok)" }], question: "Bye." })).timeToFirstTokenMs ?? NaN);
-        // Two other conversations in between: its sequence was reused, so its prompt is evaluated again.
+        // Two other conversations in between: it lost its sequence, its state was saved to a file and is loaded back.
         await generate(services, { conversationId: `x${run}`, history: [], question: "One." });
         await generate(services, { conversationId: `y${run}`, history: [], question: "Two." });
         chat.evicted.push((await generate(services, { conversationId: `c${run}`, history: [...history, { question: "Thanks.", answer: "(ok)" }, { question: "Bye.", answer: "(bye)" }], question: "Again?" })).timeToFirstTokenMs ?? NaN);
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
     const model = await llama.loadModel({ modelPath });
     const prompt = [model.tokens.bos!, ...model.tokenize(billaPromptText(HISTORY, "And what about numbers?"))];
     const bare = await measureBareDecode(model, { threads, tokens: TOKENS, repeats: REPEATS, prompt, contextSize: 2048 });
+    const state = await measureStateSwitch(model, { prompt, threads, contextSize: 2048 });
     await model.dispose();
     await llama.dispose();
 
@@ -83,11 +85,14 @@ async function main(): Promise<void> {
       [`time to first token, cold start (${prompt.length}-token prompt)`, `${mean(chat.cold).toFixed(0)} ms`],
       ["time to first token, follow-up turn (prefix reused)", `${mean(chat.followUp).toFixed(0)} ms`],
       ["time to first token, back after 1 other conversation (kept)", `${mean(chat.switchedBack).toFixed(0)} ms`],
-      ["time to first token, back after 2 others (slot reused)", `${mean(chat.evicted).toFixed(0)} ms`],
+      ["time to first token, back after 2 others (state restored)", `${mean(chat.evicted).toFixed(0)} ms`],
+      [`evicted conversation: evaluate its ${state.promptTokens} tokens again`, `${state.reevaluateMs.toFixed(0)} ms`],
+      ["evicted conversation: save state to a file / load it back", `${state.saveMs.toFixed(0)} ms / ${state.loadMs.toFixed(0)} ms (${(state.stateFileBytes / 2 ** 20).toFixed(1)} MiB file)`],
+      ["memory of one more resident sequence (2048 tokens, estimate)", `${(state.residentSequenceBytes / 2 ** 20).toFixed(1)} MiB`],
     ];
     const width = Math.max(...rows.map(([name]) => name.length));
     console.log(`\n${rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join("\n")}`);
-    console.log(JSON.stringify({ bench: "generate", threads, tokens: TOKENS, chat, bare, ratio: chatSpeed / bare.tokensPerSecond }));
+    console.log(JSON.stringify({ bench: "generate", threads, tokens: TOKENS, chat, bare, state, ratio: chatSpeed / bare.tokensPerSecond }));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -71,6 +71,8 @@ export type Turn = z.infer<typeof turnSchema>;
 
 export const generationStatsSchema = z.object({
   promptTokens: z.number().int().nonnegative(),
+  /** Prompt tokens already evaluated before (the conversation's earlier turns), not evaluated again. */
+  reusedPromptTokens: z.number().int().nonnegative(),
   newTokens: z.number().int().nonnegative(),
   timeToFirstTokenMs: z.number().nonnegative().nullable(),
   tokensPerSecond: z.number().nonnegative(),

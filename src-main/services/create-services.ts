@@ -41,7 +41,7 @@ export function createServices(options: ServiceOptions): Services {
   const events = new EventBus();
   const db = openDatabase(paths.database);
   const models = new ModelLibrary(db, paths.models);
-  const runtime = new LlamaRuntime(options.gpu, (modelPath, progress) => events.emit("model.loadProgress", { modelPath, progress }));
+  const runtime = new LlamaRuntime(paths.sequenceStates, options.gpu, (modelPath, progress) => events.emit("model.loadProgress", { modelPath, progress }));
   const system = new SystemService(runtime, APP_VERSION);
   const conversions = new ConversionService(events, logger);
   const shell = options.shell ?? NO_SHELL;

@@ -10,11 +10,13 @@ export interface DataPaths {
   models: string;
   logs: string;
   logFile: string;
+  /** Conversations' evaluated states while a model is loaded (emptied on unload). */
+  sequenceStates: string;
 }
 
 export function dataPaths(root: string): DataPaths {
   const logs = join(root, "logs");
-  return { root, database: join(root, "billa.sqlite"), models: join(root, "models"), logs, logFile: join(logs, "billa.log") };
+  return { root, database: join(root, "billa.sqlite"), models: join(root, "models"), logs, logFile: join(logs, "billa.log"), sequenceStates: join(root, "cache", "sequence-states") };
 }
 
 /**

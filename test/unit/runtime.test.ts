@@ -1,7 +1,8 @@
 // Chatting with the demo model through the API, as the UI does: golden answers at temperature 0,
 // streaming, stop, seeded sampling and a conversation that outgrows its context.
+import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EventMessage, RequestInput } from "../../src-main/contract/api.js";
+import type { EventMessage, GenerationStats, RequestInput } from "../../src-main/contract/api.js";
 import { createServices, type Services } from "../../src-main/services/create-services.js";
 import { golden } from "../support/demo.js";
 import { makeDemoGguf } from "../support/demo-gguf.js";
@@ -27,7 +28,7 @@ afterAll(async () => {
 async function generate(input: RequestInput<"chat.generate">) {
   const envelope = await services.api.invoke("chat.generate", input);
   if (!envelope.ok) throw new Error(`${envelope.error.code}: ${envelope.error.message}`);
-  return envelope.value as { text: string; stats: { stopReason: string; newTokens: number; droppedTurns: number; timeToFirstTokenMs: number | null } };
+  return envelope.value as { text: string; stats: GenerationStats };
 }
 
 function turnsOf(prompt: string): { history: { question: string; answer: string }[]; question: string } {
@@ -59,6 +60,21 @@ describe("the runtime on the demo model", () => {
       expect(result.stats.stopReason).toBe("eos");
       expect(result.stats.newTokens).toBe(c.greedy_ids.length);
     }
+  });
+
+  it("saves a conversation that lost its slot to others and answers from its restored state when it returns", async () => {
+    const c = golden.cases.find((candidate) => turnsOf(candidate.prompt).history.length === 1)!;
+    const { history, question } = turnsOf(c.prompt);
+    const first = await generate({ conversationId: "returning", messageId: "r1", history: [], question: history[0]!.question, sampling: greedy });
+    expect(first.stats.reusedPromptTokens).toBe(0);
+    await generate({ conversationId: "other-1", messageId: "o1", history: [], question: "你好", sampling: greedy });
+    await generate({ conversationId: "other-2", messageId: "o2", history: [], question: "Hello", sampling: greedy });
+    const stateFiles = () => readdirSync(services.paths.sequenceStates, { recursive: true }).filter((name) => String(name).endsWith(".state"));
+    expect(stateFiles().length).toBeGreaterThan(0);
+    const result = await generate({ conversationId: "returning", messageId: "r2", history, question, sampling: greedy });
+    expect(result.text).toBe(c.greedy_text);
+    // Its first turn came back from the file instead of being evaluated again.
+    expect(result.stats.reusedPromptTokens).toBeGreaterThanOrEqual(first.stats.promptTokens);
   });
 
   it("stops mid-stream and returns the partial text", async () => {
