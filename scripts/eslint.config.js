@@ -90,9 +90,11 @@ export default tseslint.config(
           ],
           patterns: [
             {
-              group: ["**/src-main/contract/**"],
+              // conversation-tree.ts is the one exception: pure functions over the contract's data, shared so
+              // that the UI and the services read a conversation's branches the same way.
+              group: ["**/src-main/contract/**", "!**/src-main/contract/conversation-tree.js"],
               allowTypeImports: true,
-              message: "The renderer may import the contract's types only (`import type`).",
+              message: "The renderer may import the contract's types only (`import type`), and conversation-tree.js.",
             },
             {
               regex: "src-main/(?!contract/)",

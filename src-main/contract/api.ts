@@ -3,6 +3,11 @@
 // every event stream has a payload schema. Transports carry these and nothing else.
 import { z } from "zod";
 import type { Envelope } from "./errors.js";
+import { generationStatsSchema, gpuLayersSchema, samplingSchema, turnSchema } from "./generation.js";
+import { conversationSchema, conversationSummarySchema, EXPORT_FORMATS, messageSchema, searchResultSchema, settingsChangesSchema, settingsSchema } from "./history.js";
+
+export * from "./generation.js";
+export * from "./history.js";
 
 const byteCount = z.number().int().nonnegative();
 
@@ -45,42 +50,8 @@ export type AppInfo = z.infer<typeof appInfoSchema>;
 
 const noInput = z.object({}).strict();
 
-/**
- * How answers are sampled. The defaults reproduce BiLLa's reference generation (Hugging Face `generate` as
- * its script calls it): temperature 0.7, top-k 50, top-p 1, no repetition penalty, up to 1024 new tokens.
- * Temperature 0 is pure greedy decoding.
- */
-export const samplingSchema = z
-  .object({
-    temperature: z.number().min(0).max(2).default(0.7),
-    topK: z.number().int().min(0).max(1000).default(50),
-    topP: z.number().gt(0).max(1).default(1),
-    minP: z.number().min(0).max(1).default(0),
-    /** null: no penalty, as BiLLa's reference. */
-    repeatPenalty: z.number().min(1).max(2).nullable().default(null),
-    /** null: a fresh random seed each time. */
-    seed: z.number().int().nonnegative().max(2 ** 32 - 1).nullable().default(null),
-    maxTokens: z.number().int().positive().max(32768).default(1024),
-  })
-  .strict();
-export type Sampling = z.output<typeof samplingSchema>;
 
-/** One finished exchange of a conversation. */
-export const turnSchema = z.object({ question: z.string().max(1_000_000), answer: z.string().max(1_000_000) }).strict();
-export type Turn = z.infer<typeof turnSchema>;
 
-export const generationStatsSchema = z.object({
-  promptTokens: z.number().int().nonnegative(),
-  /** Prompt tokens already evaluated before (the conversation's earlier turns), not evaluated again. */
-  reusedPromptTokens: z.number().int().nonnegative(),
-  newTokens: z.number().int().nonnegative(),
-  timeToFirstTokenMs: z.number().nonnegative().nullable(),
-  tokensPerSecond: z.number().nonnegative(),
-  stopReason: z.enum(["eos", "stop-text", "max-tokens", "stopped"]),
-  /** Older turns left out because the conversation outgrew the context. */
-  droppedTurns: z.number().int().nonnegative(),
-});
-export type GenerationStats = z.infer<typeof generationStatsSchema>;
 
 export const PROMPT_FORMATS = ["auto", "billa", "model"] as const;
 
@@ -108,8 +79,6 @@ export const modelEntrySchema = z.object({
 });
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
 
-export const GPU_CHOICES = ["auto", "cuda", "vulkan", "metal", "cpu"] as const;
-export const gpuLayersSchema = z.union([z.literal("auto"), z.literal("max"), z.number().int().nonnegative()]);
 
 export const loadedModelSchema = z.object({
   /** The library entry it was loaded from; null for a file loaded by path. */
@@ -161,6 +130,8 @@ export const conversionReportSchema = z.object({
   restoredEmbeddingSum: z.number(),
   warnings: z.array(z.string()),
   seconds: z.number().nonnegative(),
+  /** The library entry, when the conversion was asked to add its output to the library. */
+  modelId: z.string().optional(),
 });
 export type ConversionReport = z.infer<typeof conversionReportSchema>;
 
@@ -197,6 +168,8 @@ export const requests = {
         outType: z.enum(OUTPUT_TYPE_NAMES).default("q4_k_m"),
         name: z.string().min(1).max(200).optional(),
         expectedEmbeddingSum: z.number().optional(),
+        /** Adds the finished file to the model library (registered where it was written). */
+        addToLibrary: z.boolean().default(false),
       })
       .strict(),
     output: z.object({ jobId: z.string() }),
@@ -215,6 +188,11 @@ export const requests = {
     output: z.object({ jobId: z.string() }),
   },
   "conversion.cancel": { input: z.object({ jobId: z.string().min(1).max(200) }).strict(), output: z.object({ cancelled: z.boolean() }) },
+  /**
+   * Converts the bundled demo checkpoint (a tiny BiLLa-format model, seconds to convert) into the library
+   * and makes it the default; progress and the outcome arrive as conversion events, as for any conversion.
+   */
+  "models.installDemo": { input: noInput, output: z.object({ jobId: z.string() }) },
   "models.list": { input: noInput, output: z.object({ models: z.array(modelEntrySchema) }) },
   /** Adds a GGUF file: copied into the models folder, or registered where it is. */
   "models.import": { input: z.object({ path, mode: z.enum(["copy", "register"]).default("copy") }).strict(), output: modelEntrySchema },
@@ -259,8 +237,76 @@ export const requests = {
       .strict(),
     output: z.object({ text: z.string(), stats: generationStatsSchema }),
   },
+  /**
+   * Asks a question in a saved conversation: the question is added under the branch on screen (or under
+   * `parentId`), the answer streams as `generation.chunk` events and is saved while it streams. Resolves
+   * when the answer ends, with both messages as saved. A model is loaded first if none is.
+   */
+  "chat.send": {
+    input: z.object({ conversationId: entryId, text: z.string().trim().min(1).max(1_000_000), parentId: entryId.nullable().optional() }).strict(),
+    output: z.object({ question: messageSchema, answer: messageSchema }),
+  },
+  /** Answers the same question again; the new answer is an alternative next to `messageId`. */
+  "chat.regenerate": { input: z.object({ conversationId: entryId, messageId: entryId }).strict(), output: z.object({ answer: messageSchema }) },
+  /** Asks an edited version of an earlier question; it becomes an alternative next to `messageId`, answered anew. */
+  "chat.edit": {
+    input: z.object({ conversationId: entryId, messageId: entryId, text: z.string().trim().min(1).max(1_000_000) }).strict(),
+    output: z.object({ question: messageSchema, answer: messageSchema }),
+  },
   /** Stops the conversation's answer; `chat.generate` then returns the text so far. */
   "chat.stop": { input: z.object({ conversationId: z.string().min(1).max(200) }).strict(), output: z.object({ stopped: z.boolean() }) },
+  /** Conversations, pinned first, then the most recently updated; deleted ones only when asked. */
+  "history.list": {
+    input: z.object({ archived: z.boolean().default(false), deleted: z.boolean().default(false) }).strict(),
+    output: z.object({ conversations: z.array(conversationSummarySchema) }),
+  },
+  /** One conversation with every message (all alternatives); the branch on screen ends at `currentMessageId`. */
+  "history.get": { input: z.object({ id: entryId }).strict(), output: z.object({ conversation: conversationSchema, messages: z.array(messageSchema) }) },
+  /** A new, empty conversation with the default settings (or these). */
+  "history.create": {
+    input: z.object({ title: z.string().trim().min(1).max(500).optional(), modelId: entryId.nullable().optional(), sampling: samplingSchema.optional() }).strict(),
+    output: conversationSchema,
+  },
+  "history.update": {
+    input: z
+      .object({
+        id: entryId,
+        title: z.string().trim().min(1).max(500).optional(),
+        modelId: entryId.nullable().optional(),
+        sampling: samplingSchema.optional(),
+        pinned: z.boolean().optional(),
+        archived: z.boolean().optional(),
+      })
+      .strict(),
+    output: conversationSchema,
+  },
+  /** Shows another branch: the latest leaf below `messageId` becomes the current message. */
+  "history.selectBranch": { input: z.object({ conversationId: entryId, messageId: entryId }).strict(), output: conversationSchema },
+  /** Moves a conversation to the trash; `history.restore` undoes it. */
+  "history.delete": { input: z.object({ id: entryId }).strict(), output: conversationSchema },
+  "history.restore": { input: z.object({ id: entryId }).strict(), output: conversationSchema },
+  /** Full-text search over every message, Chinese and English (a 1–2 character query works too). */
+  "history.search": {
+    input: z.object({ query: z.string().trim().min(1).max(500), limit: z.number().int().min(1).max(500).default(50) }).strict(),
+    output: z.object({ results: z.array(searchResultSchema) }),
+  },
+  /** One conversation, a selection, or all (no ids), as a file's content. */
+  "history.export": {
+    input: z.object({ format: z.enum(EXPORT_FORMATS), conversationIds: z.array(entryId).max(100_000).optional() }).strict(),
+    output: z.object({ fileName: z.string(), mimeType: z.string(), content: z.string() }),
+  },
+  /** Merges a JSON export: what is already there (same ids) is kept, the rest added. */
+  "history.import": {
+    input: z.object({ content: z.string().max(512 * 2 ** 20) }).strict(),
+    output: z.object({ conversationsAdded: z.number().int(), messagesAdded: z.number().int(), conversationsMerged: z.number().int() }),
+  },
+  /** A consistent copy of the database, made while the app runs. */
+  "history.backup": { input: z.object({ outPath: path }).strict(), output: z.object({ path: z.string(), bytes: byteCount }) },
+  /** Replaces the history with a backup's (checked first; the current history is backed up next to it). */
+  "history.restoreBackup": { input: z.object({ path }).strict(), output: z.object({ conversations: z.number().int(), previousSavedTo: z.string() }) },
+  "settings.get": { input: noInput, output: settingsSchema },
+  /** Changes some settings; the rest stay. */
+  "settings.update": { input: settingsChangesSchema, output: settingsSchema },
   /** What a GGUF file, a checkpoint file or a model folder holds. */
   "model.inspect": { input: z.object({ path }).strict(), output: inspectionSchema },
   // Native actions of the desktop shell. Other transports answer `unsupported` and the UI falls back to
@@ -305,6 +351,12 @@ export const events = {
     modelPath: z.string(),
     progress: z.number().min(0).max(1),
   }),
+  /** An answer began: the question and the (empty, streaming) answer as saved, so the UI can show them at once. */
+  "generation.started": z.object({ conversationId: id, question: messageSchema.nullable(), answer: messageSchema }),
+  /** An answer ended (complete, interrupted or failed), as saved. */
+  "generation.finished": z.object({ conversationId: id, answer: messageSchema }),
+  /** Conversations changed outside this window (another window, the CLI, an import): list them again. */
+  "history.changed": z.object({ conversationIds: z.array(id) }),
   /** The conversation outgrew the context: its oldest turns were left out of this answer. */
   "generation.contextTrimmed": z.object({ conversationId: id, messageId: id, droppedTurns: z.number().int().positive() }),
   /** A weight conversion job moving through its stages; bytes count the input read so far. */

@@ -23,5 +23,15 @@ export const APP_ROOT = findAppRoot();
 export const APP_VERSION: string = (JSON.parse(readFileSync(join(APP_ROOT, "package.json"), "utf8")) as { version: string }).version;
 /** The renderer as Vite built it; web mode serves it and Electron loads it. */
 export const RENDERER_DIR = join(APP_ROOT, "build", "renderer");
-/** The bundled demo model: BiLLa's release layout in miniature, plus its golden answers. */
-export const DEMO_DIR = join(APP_ROOT, "resources", "demo");
+/**
+ * The bundled demo model: BiLLa's release layout in miniature, plus its golden answers. The packaged app
+ * ships it as an extra resource next to the asar archive (Electron's `process.resourcesPath`).
+ */
+const packagedResources = (process as { resourcesPath?: string }).resourcesPath;
+export const DEMO_DIR =
+  packagedResources !== undefined && existsSync(join(packagedResources, "demo")) ? join(packagedResources, "demo") : join(APP_ROOT, "resources", "demo");
+/** The demo's released checkpoint and its stand-in for Meta's original LLaMA file. */
+export const DEMO_CHECKPOINT = {
+  released: join(DEMO_DIR, "billa-demo"),
+  originalLlama: join(DEMO_DIR, "llama-original", "consolidated.00.pth"),
+};

@@ -12,8 +12,17 @@ import { createFileLogger, type Logger } from "./logger.js";
 import { ModelLibrary } from "./models/model-library.js";
 import { LlamaRuntime, type GpuPreference } from "./runtime/llama-runtime.js";
 import { openDatabase } from "./storage/database.js";
+import { ChatService } from "./history/chat-service.js";
+import { exportHistory } from "./history/history-export.js";
+import { parseHistoryExport } from "./history/history-import.js";
+import { HistoryStore } from "./history/history-store.js";
+import { SettingsStore } from "./settings/settings-store.js";
 import { NO_SHELL, type ShellActions } from "./shell/shell-actions.js";
+import { backupDatabase, restoreDatabase } from "./storage/backup.js";
 import { SystemService } from "./system/system-service.js";
+
+/** Deleted conversations can be restored for this long, then they are removed for good. */
+const TRASH_DAYS = 30;
 
 export interface ServiceOptions {
   dataDir: string;
@@ -23,6 +32,8 @@ export interface ServiceOptions {
   logger?: Logger;
   /** Native dialogs and links; only the Electron transport has them. */
   shell?: ShellActions;
+  /** Another history database than the data directory's (the CLI's `--db`). */
+  database?: string;
 }
 
 export interface Services {
@@ -39,11 +50,16 @@ export function createServices(options: ServiceOptions): Services {
   mkdirSync(paths.models, { recursive: true });
   const logger = options.logger ?? createFileLogger(paths.logFile);
   const events = new EventBus();
-  const db = openDatabase(paths.database);
+  const db = openDatabase(options.database ?? paths.database);
   const models = new ModelLibrary(db, paths.models);
-  const runtime = new LlamaRuntime(paths.sequenceStates, options.gpu, (modelPath, progress) => events.emit("model.loadProgress", { modelPath, progress }));
+  const settings = new SettingsStore(db);
+  const history = new HistoryStore(db);
+  history.recoverInterrupted();
+  history.purgeDeleted(new Date(Date.now() - TRASH_DAYS * 86_400_000));
+  const runtime = new LlamaRuntime(paths.sequenceStates, options.gpu ?? settings.get().gpu, (modelPath, progress) => events.emit("model.loadProgress", { modelPath, progress }));
   const system = new SystemService(runtime, APP_VERSION);
-  const conversions = new ConversionService(events, logger);
+  const conversions = new ConversionService(events, logger, async (path) => (await models.import(path, "register")).id);
+  const chat = new ChatService(history, runtime, models, settings, events);
   const shell = options.shell ?? NO_SHELL;
 
   /** The file behind a request's model: a library entry (with its prompt-format choice) or a path. */
@@ -62,6 +78,7 @@ export function createServices(options: ServiceOptions): Services {
       "conversion.restore": async (input) => conversions.restore(input),
       "conversion.cancel": async ({ jobId }) => conversions.cancel(jobId),
       "model.inspect": ({ path }) => conversions.inspect(path),
+      "models.installDemo": async () => conversions.installDemo(paths.models),
       "models.list": async () => ({ models: await models.list() }),
       "models.import": ({ path, mode }) => models.import(path, mode),
       "models.rename": ({ id, name }) => models.rename(id, name),
@@ -81,7 +98,34 @@ export function createServices(options: ServiceOptions): Services {
           onText: (text) => events.emit("generation.chunk", { conversationId, messageId, text }),
           onTrimmed: (droppedTurns) => events.emit("generation.contextTrimmed", { conversationId, messageId, droppedTurns }),
         }),
+      "chat.send": (input) => chat.send(input),
+      "chat.regenerate": (input) => chat.regenerate(input),
+      "chat.edit": (input) => chat.edit(input),
       "chat.stop": async ({ conversationId }) => runtime.stop(conversationId),
+      "history.list": async (input) => ({ conversations: history.list(input) }),
+      "history.get": async ({ id }) => ({ conversation: history.conversation(id), messages: history.messages(id) }),
+      "history.create": async ({ title, modelId, sampling }) => history.create({ title, modelId, sampling: sampling ?? settings.get().sampling }),
+      "history.update": async ({ id, ...changes }) => history.update(id, changes),
+      "history.selectBranch": async ({ conversationId, messageId }) => history.selectBranch(conversationId, messageId),
+      "history.delete": async ({ id }) => history.delete(id),
+      "history.restore": async ({ id }) => history.restore(id),
+      "history.search": async ({ query, limit }) => ({ results: history.search(query, limit) }),
+      "history.export": async ({ format, conversationIds }) => exportHistory(history.exportData(conversationIds), format),
+      "history.import": async ({ content }) => {
+        const counts = history.importData(parseHistoryExport(content));
+        events.emit("history.changed", { conversationIds: [] });
+        return counts;
+      },
+      "history.backup": ({ outPath }) => backupDatabase(db, outPath),
+      "history.restoreBackup": async ({ path }) => {
+        if (runtime.state().generating !== null) throw new BillaError("busy", "An answer is being written; stop it before restoring a backup.");
+        const { previousSavedTo } = await restoreDatabase(db, path, paths.backups);
+        history.recoverInterrupted();
+        events.emit("history.changed", { conversationIds: [] });
+        return { conversations: history.list({ archived: false, deleted: false }).length, previousSavedTo };
+      },
+      "settings.get": async () => settings.get(),
+      "settings.update": async (changes) => settings.update(changes),
       "shell.pickFile": (input) => shell.pickFile(input),
       "shell.pickFolder": (input) => shell.pickFolder(input),
       "shell.pickSaveFile": (input) => shell.pickSaveFile(input),

@@ -12,11 +12,13 @@ export interface DataPaths {
   logFile: string;
   /** Conversations' evaluated states while a model is loaded (emptied on unload). */
   sequenceStates: string;
+  /** Copies of the database made before a restore replaced it. */
+  backups: string;
 }
 
 export function dataPaths(root: string): DataPaths {
   const logs = join(root, "logs");
-  return { root, database: join(root, "billa.sqlite"), models: join(root, "models"), logs, logFile: join(logs, "billa.log"), sequenceStates: join(root, "cache", "sequence-states") };
+  return { root, database: join(root, "billa.sqlite"), models: join(root, "models"), logs, logFile: join(logs, "billa.log"), sequenceStates: join(root, "cache", "sequence-states"), backups: join(root, "backups") };
 }
 
 /**

@@ -1,9 +1,10 @@
 // Conversion jobs behind the API: each runs in the background, reports progress and warnings as events,
 // ends with one `conversion.finished` event, and can be cancelled.
 import { randomUUID } from "node:crypto";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import type { ConversionReport, Inspection, RequestParams } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
+import { DEMO_CHECKPOINT } from "../app-root.js";
 import type { EventBus } from "../event-bus.js";
 import type { Logger } from "../logger.js";
 import { inspectPath } from "./inspect.js";
@@ -25,12 +26,14 @@ export class ConversionService {
   constructor(
     private readonly events: EventBus,
     private readonly logger: Logger,
+    /** Adds a finished GGUF to the model library; returns its entry's id. */
+    private readonly addToLibrary: (path: string) => Promise<string>,
   ) {}
 
   start(input: RequestParams<"conversion.start">): { jobId: string } {
     return this.#run(async (jobId, signal) => {
       const model = await openSourceModel({ modelDir: input.modelDir, ...(input.originalLlama ? { originalLlama: input.originalLlama } : {}), method: input.method });
-      return convertToGguf({
+      const report = await convertToGguf({
         model,
         outFile: input.outFile,
         outType: input.outType,
@@ -42,6 +45,20 @@ export class ConversionService {
         onProgress: (progress) => this.events.emit("conversion.progress", progress),
         onWarning: (message) => this.events.emit("conversion.warning", { jobId, message }),
       });
+      return input.addToLibrary ? { ...report, modelId: await this.addToLibrary(report.outPath) } : report;
+    });
+  }
+
+  /** The bundled demo checkpoint, converted into the models folder and added to the library. */
+  installDemo(modelsDir: string): { jobId: string } {
+    return this.start({
+      modelDir: DEMO_CHECKPOINT.released,
+      originalLlama: DEMO_CHECKPOINT.originalLlama,
+      method: "decrypt",
+      outFile: join(modelsDir, `billa-demo-${randomUUID().slice(0, 8)}.gguf`),
+      outType: "q8_0",
+      name: "BiLLa demo",
+      addToLibrary: true,
     });
   }
 

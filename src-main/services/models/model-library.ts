@@ -2,7 +2,7 @@
 // are. Entries whose file vanished or stopped being a readable GGUF are shown as such, never dropped.
 import { randomBytes, randomUUID } from "node:crypto";
 import { copyFile, rename, rm, stat } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Database } from "better-sqlite3";
 import type { ModelEntry } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
@@ -101,7 +101,9 @@ export class ModelLibrary {
 
     const id = randomUUID();
     let target = source;
-    if (mode === "copy") {
+    // A file already in the models folder (e.g. written there by a conversion) belongs to the library as it is.
+    const inLibrary = dirname(source) === resolve(this.modelsDir);
+    if (mode === "copy" && !inLibrary) {
       target = join(this.modelsDir, `${basename(source, ".gguf")}-${id.slice(0, 8)}.gguf`);
       // Copied under a temporary name first: a cancelled or failed copy never looks like a model.
       const partial = join(this.modelsDir, `.${basename(target)}.partial-${randomBytes(6).toString("hex")}`);
@@ -125,7 +127,7 @@ export class ModelLibrary {
         id,
         summary.name ?? basename(source, ".gguf"),
         target,
-        mode === "copy" ? "library" : "external",
+        mode === "copy" || inLibrary ? "library" : "external",
         isFirst ? 1 : 0,
         summary.isBilla ? 1 : 0,
         summary.architecture,

@@ -25,6 +25,7 @@ import type { GenerationStats, LoadedModel, MemoryEstimate, ModelEntry, RequestP
 import { BillaError } from "../../contract/errors.js";
 import { Keys, metadataValue } from "../conversion/gguf/gguf-types.js";
 import { usesBillaFormat } from "../models/model-library.js";
+import { isProcessAlive } from "../system/process-alive.js";
 import { BillaChatWrapper, turnsOf } from "./billa-chat-wrapper.js";
 
 export type GpuPreference = "auto" | Exclude<LlamaGpuType, false> | "cpu";
@@ -101,15 +102,6 @@ async function dropOldestTurns({ chatHistory, maxTokensCount, tokenizer, chatWra
     if (tokens <= maxTokensCount || isLastTurn || firstAnswer < 0) return { chatHistory: items, metadata: { droppedTurns } };
     items.splice(0, firstAnswer + 1);
     droppedTurns++;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -260,7 +252,7 @@ export class LlamaRuntime {
     await mkdir(this.stateRoot, { recursive: true });
     for (const name of await readdir(this.stateRoot)) {
       const pid = Number(/^load-(\d+)-/.exec(name)?.[1]);
-      if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) await rm(join(this.stateRoot, name), { recursive: true, force: true });
+      if (Number.isInteger(pid) && pid !== process.pid && !isProcessAlive(pid)) await rm(join(this.stateRoot, name), { recursive: true, force: true });
     }
     return mkdtemp(join(this.stateRoot, `load-${process.pid}-`));
   }
@@ -289,8 +281,13 @@ export class LlamaRuntime {
     return { stopped: controller !== undefined };
   }
 
+  /** Whether the conversation has an answer running or queued. */
+  isAnswering(conversationId: string): boolean {
+    return this.#stops.has(conversationId);
+  }
+
   generate(request: GenerationRequest): Promise<{ text: string; stats: GenerationStats }> {
-    if (this.#stops.has(request.conversationId)) {
+    if (this.isAnswering(request.conversationId)) {
       return Promise.reject(new BillaError("busy", "This conversation is already answering; stop it first."));
     }
     const controller = new AbortController();
