@@ -4,6 +4,7 @@ import { APP_VERSION } from "../../services/app-root.js";
 import { addChatCommands } from "./chat-commands.js";
 import { CliError, printJson, request, withApi } from "./cli-support.js";
 import { addConversionCommands } from "./conversion-commands.js";
+import { addHistoryCommands } from "./history-commands.js";
 
 function createProgram(): Command {
   const program = new Command("billa")
@@ -18,6 +19,7 @@ function createProgram(): Command {
 
   addConversionCommands(program);
   addChatCommands(program);
+  addHistoryCommands(program);
   return program;
 }
 

@@ -4,7 +4,7 @@ import { randomInt } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import type { GenerationStats, RawApi, RequestInput, Sampling, Turn } from "../../contract/api.js";
+import type { GenerationStats, RawApi, Sampling, Turn } from "../../contract/api.js";
 import { samplingSchema } from "../../contract/api.js";
 import { CliError, numberFlag, request, withApi } from "./cli-support.js";
 
@@ -117,10 +117,6 @@ function readQuestions(questionFile: string): { questions: { id: QuestionId; tex
   return { questions, problems };
 }
 
-async function answerOnce(api: RawApi, input: RequestInput<"chat.generate">): Promise<{ text: string; stats: GenerationStats }> {
-  return request(api, "chat.generate", input);
-}
-
 export function addChatCommands(program: Command): void {
   addSamplingFlags(
     addModelFlags(
@@ -143,7 +139,7 @@ export function addChatCommands(program: Command): void {
         await loadModel(api, flags);
         const sampling = samplingOf(flags);
         for (const [index, question] of todo.entries()) {
-          const { text } = await answerOnce(api, { conversationId: `answer-${String(question.id)}`, messageId: shortId(), history: [], question: question.text, sampling });
+          const { text } = await request(api, "chat.generate", { conversationId: `answer-${String(question.id)}`, messageId: shortId(), history: [], question: question.text, sampling });
           const answer = { question_id: question.id, text: text.trim(), answer_id: shortId(), model_id: flags.modelId, metadata: {} };
           appendFileSync(flags.answerFile, `${JSON.stringify(answer)}\n`);
           process.stderr.write(`[${index + 1}/${todo.length}] question ${String(question.id)} answered\n`);
@@ -152,40 +148,76 @@ export function addChatCommands(program: Command): void {
     );
 
   addSamplingFlags(addModelFlags(program.command("chat").description("chat with a model; with piped input, each line is a turn and each answer a JSON line")))
-    .action((flags: ModelFlags & SamplingFlags) =>
+    .option("--no-save", "do not save the conversation in the history (by default it shows up in the app)")
+    .action((flags: ModelFlags & SamplingFlags & { save: boolean }) =>
       withApi(program, async (api) => {
         await loadModel(api, flags);
-        const sampling = samplingOf(flags);
-        if (process.stdin.isTTY) await interactiveChat(api, "terminal", sampling);
-        else await pipedChat(api, "terminal", sampling);
+        const conversation = await startConversation(api, samplingOf(flags), flags.save);
+        if (process.stdin.isTTY) await interactiveChat(api, conversation);
+        else await pipedChat(conversation);
       }),
     );
 }
 
-/** Piped: every input line is the next user turn; every answer is one JSON line on stdout. */
-async function pipedChat(api: RawApi, conversationId: string, sampling: Sampling): Promise<void> {
+/** A terminal conversation: saved in the history database as the app saves its own, or kept in memory only. */
+interface TerminalConversation {
+  readonly id: string;
+  ask(question: string): Promise<{ text: string; stats: GenerationStats }>;
+  /** Starts over in a new conversation. */
+  restart(): Promise<void>;
+}
+
+async function startConversation(api: RawApi, sampling: Sampling, save: boolean): Promise<TerminalConversation> {
+  if (save) {
+    const create = async () => (await request(api, "history.create", { sampling })).id;
+    let id = await create();
+    return {
+      get id() {
+        return id;
+      },
+      async ask(question) {
+        const { answer } = await request(api, "chat.send", { conversationId: id, text: question });
+        if (answer.stats === null) throw new CliError(answer.error ?? "The answer failed.");
+        return { text: answer.text, stats: answer.stats };
+      },
+      restart: async () => void (id = await create()),
+    };
+  }
   const history: Turn[] = [];
+  const id = "terminal";
+  return {
+    id,
+    async ask(question) {
+      const answer = await request(api, "chat.generate", { conversationId: id, messageId: shortId(), history, question, sampling });
+      history.push({ question, answer: answer.text });
+      return answer;
+    },
+    restart: async () => void (history.length = 0),
+  };
+}
+
+/** Piped: every input line is the next user turn; every answer is one JSON line on stdout. */
+async function pipedChat(conversation: TerminalConversation): Promise<void> {
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  let turn = 0;
   for await (const line of lines) {
     if (!line.trim()) continue;
-    const { text, stats } = await answerOnce(api, { conversationId, messageId: shortId(), history, question: line, sampling });
-    history.push({ question: line, answer: text });
-    process.stdout.write(`${JSON.stringify({ turn: history.length, question: line, answer: text, stats })}\n`);
+    const { text, stats } = await conversation.ask(line);
+    process.stdout.write(`${JSON.stringify({ turn: ++turn, question: line, answer: text, stats })}\n`);
   }
 }
 
 /** On a terminal: answers stream as they come; Ctrl+C stops an answer, /new starts over, /exit leaves. */
-async function interactiveChat(api: RawApi, conversationId: string, sampling: Sampling): Promise<void> {
-  const history: Turn[] = [];
+async function interactiveChat(api: RawApi, conversation: TerminalConversation): Promise<void> {
   const lines = createInterface({ input: process.stdin, output: process.stdout, prompt: "\nYou: " });
   let answering = false;
   lines.on("SIGINT", () => {
-    if (answering) void api.invoke("chat.stop", { conversationId });
+    if (answering) void api.invoke("chat.stop", { conversationId: conversation.id });
     else lines.close();
   });
   const unsubscribe = api.subscribe((event) => {
-    if (event.name === "generation.chunk" && event.payload.conversationId === conversationId) process.stdout.write(event.payload.text);
-    if (event.name === "generation.contextTrimmed" && event.payload.conversationId === conversationId) {
+    if (event.name === "generation.chunk" && event.payload.conversationId === conversation.id) process.stdout.write(event.payload.text);
+    if (event.name === "generation.contextTrimmed" && event.payload.conversationId === conversation.id) {
       process.stdout.write(`\n[the oldest ${event.payload.droppedTurns} turn(s) no longer fit the context and were left out]\n`);
     }
   });
@@ -195,12 +227,11 @@ async function interactiveChat(api: RawApi, conversationId: string, sampling: Sa
     for await (const line of lines) {
       const question = line.trim();
       if (question === "/exit") break;
-      if (question === "/new") history.length = 0;
+      if (question === "/new") await conversation.restart();
       if (question && !question.startsWith("/")) {
         process.stdout.write("BiLLa: ");
         answering = true;
-        const { text, stats } = await answerOnce(api, { conversationId, messageId: shortId(), history, question, sampling }).finally(() => (answering = false));
-        history.push({ question, answer: text });
+        const { stats } = await conversation.ask(question).finally(() => (answering = false));
         process.stdout.write(`\n(${stats.newTokens} tokens, ${stats.tokensPerSecond.toFixed(1)} tokens/s, ${stats.stopReason})\n`);
       }
       lines.prompt();

@@ -14,10 +14,10 @@ export class CliError extends Error {
   }
 }
 
-/** Builds the services for one command, runs it, and always disposes them. */
-export async function withApi<T>(program: Command, run: (api: RawApi) => Promise<T>): Promise<T> {
+/** Builds the services for one command (on another database when given), runs it, and always disposes them. */
+export async function withApi<T>(program: Command, run: (api: RawApi) => Promise<T>, options: { database?: string } = {}): Promise<T> {
   const { dataDir } = program.opts<{ dataDir?: string }>();
-  const services = createServices({ dataDir: resolveDataDir(dataDir === undefined ? [] : ["--data-dir", dataDir]), transport: "cli" });
+  const services = createServices({ dataDir: resolveDataDir(dataDir === undefined ? [] : ["--data-dir", dataDir]), transport: "cli", ...options });
   try {
     return await run(services.api);
   } finally {
