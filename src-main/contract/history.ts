@@ -46,7 +46,6 @@ export const conversationSchema = z.object({
 export type Conversation = z.infer<typeof conversationSchema>;
 
 export const conversationSummarySchema = conversationSchema.extend({
-  messageCount: z.number().int().nonnegative(),
   /** The start of the current branch's last message, for the sidebar. */
   preview: z.string(),
 });

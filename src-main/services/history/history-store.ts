@@ -155,16 +155,15 @@ export class HistoryStore {
 
   list({ archived, deleted }: { archived: boolean; deleted: boolean }): ConversationSummary[] {
     const rows = this.db
-      .prepare<[number, number], ConversationRow & { message_count: number; preview: string }>(
+      .prepare<[number, number], ConversationRow & { preview: string }>(
         `SELECT c.*,
-           (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
            COALESCE((SELECT substr(m.text, 1, 160) FROM messages m WHERE m.id = c.current_message_id), '') AS preview
          FROM conversations c
          WHERE CASE WHEN ? THEN c.deleted_at IS NOT NULL ELSE c.deleted_at IS NULL AND c.archived = ? END
          ORDER BY c.pinned DESC, c.updated_at DESC`,
       )
       .all(deleted ? 1 : 0, archived ? 1 : 0);
-    return rows.map((row) => ({ ...conversationOf(row), messageCount: row.message_count, preview: row.preview }));
+    return rows.map((row) => ({ ...conversationOf(row), preview: row.preview }));
   }
 
   conversation(id: string): Conversation {
@@ -282,8 +281,10 @@ export class HistoryStore {
   }
 
   /**
-   * Messages containing every word of the query, in any script. Words of three or more characters go
-   * through the trigram index; shorter ones (a 2-character Chinese word, "AI") are matched by a scan.
+   * Messages containing every word of the query, in any script, newest first. Words of three or more
+   * characters go through the trigram index; shorter ones (a 2-character Chinese word, "AI") are matched by a
+   * scan. Newest first rather than by relevance: it lets SQLite stop at the limit instead of ranking every
+   * match (1 ms instead of 300 ms for a common word among 100 000 messages).
    */
   search(query: string, limit: number): SearchResult[] {
     const words = [...new Set(query.split(/\s+/).filter(Boolean))];
@@ -297,13 +298,13 @@ export class HistoryStore {
         ? this.db
             .prepare(
               `SELECT ${columns} FROM messages_search s JOIN messages m ON m.rowid = s.rowid JOIN conversations c ON c.id = m.conversation_id
-               WHERE messages_search MATCH ? AND c.deleted_at IS NULL ${like} ORDER BY rank LIMIT ?`,
+               WHERE messages_search MATCH ? AND c.deleted_at IS NULL ${like} ORDER BY s.rowid DESC LIMIT ?`,
             )
             .all(indexed.map((word) => `"${word.replace(/"/g, '""')}"`).join(" AND "), ...likeArgs, limit)
         : this.db
             .prepare(
               `SELECT ${columns} FROM messages m JOIN conversations c ON c.id = m.conversation_id
-               WHERE m.status != 'streaming' AND c.deleted_at IS NULL ${like} ORDER BY m.created_at DESC LIMIT ?`,
+               WHERE m.status != 'streaming' AND c.deleted_at IS NULL ${like} ORDER BY m.rowid DESC LIMIT ?`,
             )
             .all(...likeArgs, limit);
     return (rows as (Pick<MessageRow, "id" | "conversation_id" | "role" | "text" | "created_at"> & { title: string })[]).map((row) => ({

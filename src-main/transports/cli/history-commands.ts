@@ -42,7 +42,7 @@ export function addHistoryCommands(program: Command): void {
         const { conversations } = await request(api, "history.list", { archived: flags.archived ?? false, deleted: flags.deleted ?? false });
         if (flags.json) return printJson(conversations);
         for (const c of conversations) {
-          process.stdout.write(`${c.id}  ${c.updatedAt.slice(0, 16).replace("T", " ")}  ${String(c.messageCount).padStart(4)} messages  ${c.pinned ? "📌 " : ""}${c.title || "(untitled)"}\n`);
+          process.stdout.write(`${c.id}  ${c.updatedAt.slice(0, 16).replace("T", " ")}  ${c.pinned ? "📌 " : ""}${c.title || "(untitled)"}\n`);
         }
       }),
     );
