@@ -1,16 +1,16 @@
 // `billa answer` and `billa chat` as a user runs them, on the demo model's GGUF.
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { APP_ROOT } from "../../src-main/services/app-root.js";
+import { BILLA, pipeIntoBillaChat } from "../support/billa-cli.js";
 import { golden } from "../support/demo.js";
 import { makeDemoGguf } from "../support/demo-gguf.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const run = promisify(execFile);
-const billa = join(APP_ROOT, "scripts", "billa.js");
+
 const temp = makeTempDir("billa-cli-chat-");
 let modelPath: string;
 
@@ -32,7 +32,7 @@ describe("billa answer", () => {
     // An earlier, interrupted run answered the first question already.
     writeFileSync(answerFile, `${JSON.stringify({ question_id: 1, text: singleTurn[0]!.greedy_text, answer_id: "x", model_id: "billa", metadata: {} })}\n`);
 
-    const args = [billa, "--data-dir", temp.path, "answer", "--model-path", modelPath, "--model-id", "billa-demo", "--question-file", questionFile, "--answer-file", answerFile, "--temperature", "0", "--threads", "1"];
+    const args = [BILLA, "--data-dir", temp.path, "answer", "--model-path", modelPath, "--model-id", "billa-demo", "--question-file", questionFile, "--answer-file", answerFile, "--temperature", "0", "--threads", "1"];
     const { stderr } = await run(process.execPath, args);
     expect(stderr).toContain("line 3: not valid JSON, skipped");
     expect(stderr).toContain(`1 of ${singleTurn.length} questions already answered`);
@@ -59,14 +59,7 @@ describe("billa chat with piped input", () => {
       const [first, second] = c.prompt.split("\nHuman: ") as [string, string];
       const firstQuestion = first.slice("Human: ".length).split("\nAssistant: ")[0]!;
       const secondQuestion = second.slice(0, -"\nAssistant: ".length);
-      const output = await new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, [billa, "--data-dir", temp.path, "chat", "--model-path", modelPath, "--temperature", "0", "--threads", "1"]);
-        let stdout = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.on("error", reject);
-        child.on("exit", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`billa chat exited with ${code}`))));
-        child.stdin.end(`${firstQuestion}\n${secondQuestion}\n`);
-      });
+      const output = await pipeIntoBillaChat(temp.path, modelPath, `${firstQuestion}\n${secondQuestion}\n`);
       const turns = output.trim().split("\n").map((line) => JSON.parse(line) as { turn: number; question: string; answer: string; stats: { stopReason: string } });
       expect(turns.map((turn) => turn.turn)).toEqual([1, 2]);
       expect(turns[0]!.answer).toBe(first.split("\nAssistant: ")[1]);

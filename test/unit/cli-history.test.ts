@@ -1,18 +1,18 @@
 // `billa chat` saves its conversation like the app does (unless --no-save), and `billa history` lists,
 // searches, exports, imports, backs up and restores it, on the app's database or one given with --db.
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConversationSummary, HistoryExport, SearchResult } from "../../src-main/contract/api.js";
-import { APP_ROOT } from "../../src-main/services/app-root.js";
+import { BILLA, pipeIntoBillaChat } from "../support/billa-cli.js";
 import { golden } from "../support/demo.js";
 import { makeDemoGguf } from "../support/demo-gguf.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const run = promisify(execFile);
-const billa = join(APP_ROOT, "scripts", "billa.js");
+
 const temp = makeTempDir("billa-cli-history-");
 let modelPath: string;
 
@@ -21,18 +21,8 @@ beforeAll(async () => {
 });
 afterAll(() => temp.remove());
 
-function chat(dataDir: string, input: string, ...flags: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [billa, "--data-dir", dataDir, "chat", "--model-path", modelPath, "--temperature", "0", "--threads", "1", ...flags]);
-    let stdout = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`billa chat exited with ${code}`))));
-    child.stdin.end(input);
-  });
-}
-
-const history = async (dataDir: string, ...args: string[]) => (await run(process.execPath, [billa, "--data-dir", dataDir, "history", ...args])).stdout;
+const chat = (dataDir: string, input: string, ...flags: string[]) => pipeIntoBillaChat(dataDir, modelPath, input, ...flags);
+const history = async (dataDir: string, ...args: string[]) => (await run(process.execPath, [BILLA, "--data-dir", dataDir, "history", ...args])).stdout;
 const zorbia = golden.cases.find((c) => c.id === "zorbia-capital-zh")!;
 
 describe("billa chat and billa history", () => {
@@ -59,9 +49,9 @@ describe("billa chat and billa history", () => {
     expect(data.conversations[0]!.messages.map((m) => m.text)).toEqual(["佐比亚星球的首都是哪里？", zorbia.greedy_text]);
 
     const otherDb = join(temp.path, "other.sqlite");
-    const { stdout } = await run(process.execPath, [billa, "--data-dir", dataDir, "history", "--db", otherDb, "import", exported]);
+    const { stdout } = await run(process.execPath, [BILLA, "--data-dir", dataDir, "history", "--db", otherDb, "import", exported]);
     expect(stdout).toContain("Added 1 conversation(s) and 2 message(s)");
-    expect(JSON.parse((await run(process.execPath, [billa, "--data-dir", dataDir, "history", "--db", otherDb, "list", "--json"])).stdout)).toHaveLength(1);
+    expect(JSON.parse((await run(process.execPath, [BILLA, "--data-dir", dataDir, "history", "--db", otherDb, "list", "--json"])).stdout)).toHaveLength(1);
 
     const markdown = join(temp.path, "one.md");
     await history(dataDir, "export", "--format", "md", "--out", markdown, "--conversation", data.conversations[0]!.id);
