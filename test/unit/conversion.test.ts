@@ -168,6 +168,23 @@ describe("bad input gets a clear error and leaves no output", () => {
   });
 });
 
+describe("inspecting a model folder before converting it", () => {
+  const inspect = async (path: string) => {
+    const envelope = await services.api.invoke("model.inspect", { path });
+    if (!envelope.ok) throw new Error(envelope.error.message);
+    return (envelope.value as { metadata: Record<string, unknown> }).metadata;
+  };
+
+  it("tells released weights from restored ones, and says what is missing", async () => {
+    expect(await inspect(DEMO.released)).toMatchObject({ format: "torch", files: 3, tokenizer: true, weights: "released", "config.vocab_size": 960 });
+    expect(await inspect(DEMO.restored)).toMatchObject({ format: "safetensors", tokenizer: true, weights: "restored" });
+    const dir = join(temp.path, "inspect-no-tokenizer");
+    cpSync(DEMO.released, dir, { recursive: true });
+    rmSync(join(dir, "tokenizer.model"));
+    expect(await inspect(dir)).toMatchObject({ tokenizer: false, problem: expect.stringMatching(/no tokenizer\.model/) });
+  });
+});
+
 describe("warnings", () => {
   it("an unrestored checkpoint converted without the LLaMA file", async () => {
     const { outcome } = await convert({ modelDir: DEMO.released, outFile: out("unrestored.gguf"), outType: "f16" });

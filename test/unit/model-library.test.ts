@@ -80,7 +80,8 @@ describe("the model library", () => {
     await expect(call("runtime.load", { modelId: registered.id })).rejects.toMatchObject({ code: "not_found", message: expect.stringContaining("gone") });
   });
 
-  it("refuses to import a file that is not a GGUF", async () => {
+  it("refuses to import a file that is not a GGUF, or is not there", async () => {
+    await expect(call("models.import", { path: join(temp.path, "nowhere.gguf"), mode: "copy" })).rejects.toMatchObject({ code: "not_found" });
     const text = join(temp.path, "notes.gguf");
     writeFileSync(text, "hello");
     await expect(call("models.import", { path: text, mode: "copy" })).rejects.toMatchObject({ code: "bad_file", message: expect.stringContaining("not a GGUF") });

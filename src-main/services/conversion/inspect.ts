@@ -5,12 +5,17 @@ import { readGgufFileInfo } from "node-llama-cpp";
 import type { Inspection } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
 import { openCheckpointFolder, readJsonFile } from "./checkpoint/checkpoint-folder.js";
+import { embeddingForm } from "./pipeline/embedding-check.js";
+import { Scratch } from "./pipeline/scratch.js";
+import { openSourceModel } from "./pipeline/source-model.js";
 import { GgmlType, GGML_BLOCK } from "./gguf/gguf-types.js";
 import { readSafetensors } from "./safetensors/safetensors-reader.js";
 import { elementCount, type TensorLocation } from "./tensor.js";
 import { readTorchCheckpoint } from "./torch/torch-checkpoint.js";
 
 type MetadataValue = Inspection["metadata"][string];
+
+const isFile = (path: string) => stat(path).then((info) => info.isFile(), () => false);
 
 /** Long arrays (a vocabulary) are summarised: a list of 46,943 tokens helps nobody in a table. */
 function displayValue(value: unknown): MetadataValue {
@@ -54,8 +59,15 @@ export async function inspectPath(path: string): Promise<Inspection> {
   });
   if (info.isDirectory()) {
     const folder = await openCheckpointFolder(path);
-    const metadata: Record<string, MetadataValue> = { format: folder.format, files: folder.weightFiles.length };
+    const metadata: Record<string, MetadataValue> = { format: folder.format, files: folder.weightFiles.length, tokenizer: await isFile(join(path, "tokenizer.model")) };
     flatten(await readJsonFile(join(path, "config.json")), "config", metadata);
+    // What the converter would make of it: the form of its weights, or why it cannot convert it.
+    try {
+      metadata["weights"] = await embeddingForm(await openSourceModel({ modelDir: path }), new Scratch());
+    } catch (error) {
+      if (!(error instanceof BillaError)) throw error;
+      metadata["problem"] = error.message;
+    }
     return { kind: "checkpoint", path, metadata, tensors: tensorRows(folder.tensors.values()) };
   }
   if (path.endsWith(".gguf")) return inspectGguf(path);

@@ -93,6 +93,7 @@ export class ModelLibrary {
 
   async import(path: string, mode: "copy" | "register"): Promise<ModelEntry> {
     const source = resolve(path);
+    if (!(await stat(source).catch(() => null))?.isFile()) throw new BillaError("not_found", `${source} does not exist. Check the path.`);
     const summary = await readGgufSummary(source).catch(() => {
       throw new BillaError("bad_file", `${basename(source)} is not a GGUF model file llama.cpp can read. Convert the model first, or choose a .gguf file.`);
     });

@@ -112,3 +112,28 @@ export async function checkEmbedding(
   for (const warning of warnings) options.onWarning?.(warning);
   return { sum, warnings };
 }
+
+/** Rows sampled from each part of the embedding to tell released from restored weights at a glance. */
+const SAMPLE_ROWS = 256;
+
+/**
+ * Whether a checkpoint's embedding is BiLLa's released form (LLaMA's rows added in) or already restored,
+ * judged without the LLaMA file: the scale of rows from LLaMA's part against rows from the Chinese part BiLLa
+ * appended. Where LLaMA's part ends is not written in the checkpoint, so the samples come from places that
+ * lie inside each part for BiLLa's vocabularies (LLaMA's 32 000 of 46 943 rows, the demo's 600 of 952):
+ * rows from a tenth of the way in, and the last tenth. The conversion's own check is exact; this only lets the
+ * wizard say which form it sees before the user picks a LLaMA file.
+ */
+export async function embeddingForm(model: SourceModel, scratch: Scratch): Promise<"released" | "restored" | "unknown"> {
+  const rows = model.embedding.shape[0]!;
+  // BiLLa publishes float16 weights; the statistics below read float16.
+  if (rows < 100 || model.embedding.dtype !== "F16") return "unknown";
+  const rowBytes = model.embedding.byteLength / rows;
+  const sample = async (first: number) => {
+    const count = Math.min(SAMPLE_ROWS, Math.floor(rows / 10));
+    return halfStatistics(await readRows(model.embedding, first, count, scratch.get("read", count * rowBytes)));
+  };
+  const llamaPart = await sample(Math.floor(rows / 10));
+  const addedPart = await sample(rows - Math.min(SAMPLE_ROWS, Math.floor(rows / 10)));
+  return rootMeanSquare(llamaPart) / rootMeanSquare(addedPart) > RELEASED_SCALE ? "released" : "restored";
+}
