@@ -140,7 +140,14 @@ describe("the session's hardening (hardenSession, as main.ts calls it)", () => {
   const { session, handlers } = recordingSession();
   hardenSession(session, { rendererDir, logger });
 
-  it("denies every permission request and check, and every device", () => {
+  it("grants only clipboard writing (copy buttons)", () => {
+    const answers: boolean[] = [];
+    handlers.request!({}, "clipboard-sanitized-write", (granted) => answers.push(granted), {});
+    expect(answers).toEqual([true]);
+    expect(handlers.check!({}, "clipboard-sanitized-write", "file://", {})).toBe(true);
+  });
+
+  it("denies every other permission request and check, and every device", () => {
     for (const permission of ["media", "geolocation", "notifications", "openExternal", "clipboard-read", "fullscreen"]) {
       const answers: boolean[] = [];
       handlers.request!({}, permission, (granted) => answers.push(granted), {});

@@ -80,13 +80,17 @@ export type HardenableSession = Pick<Session, "setPermissionRequestHandler" | "s
   webRequest: Pick<Session["webRequest"], "onBeforeRequest">;
 };
 
-/** Denies every permission (camera, notifications, USB, HID…) and every request outside the app's own files. */
+/** The one permission the page gets: writing plain text to the clipboard (the code blocks' copy buttons). */
+const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set(["clipboard-sanitized-write"]);
+
+/** Denies every other permission (camera, notifications, USB, HID…) and every request outside the app's own files. */
 export function hardenSession(session: HardenableSession, { rendererDir, logger }: { rendererDir: string; logger: Logger }): void {
   session.setPermissionRequestHandler((_contents, permission, callback) => {
-    logger.info(`Denied the window's request for the "${permission}" permission.`);
-    callback(false);
+    const granted = GRANTED_PERMISSIONS.has(permission);
+    if (!granted) logger.info(`Denied the window's request for the "${permission}" permission.`);
+    callback(granted);
   });
-  session.setPermissionCheckHandler(() => false);
+  session.setPermissionCheckHandler((_contents, permission) => GRANTED_PERMISSIONS.has(permission));
   session.setDevicePermissionHandler(() => false);
   session.webRequest.onBeforeRequest((details, callback) => {
     const allowed = isAllowedRequest(details.url, rendererDir);
