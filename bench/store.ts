@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     const sampling = samplingSchema.parse({});
 
     // Filled through the import path (one transaction per batch), with realistic timestamps.
-    let started = performance.now();
+    const started = performance.now();
     const perConversation = Math.floor((MESSAGES - LONG_CONVERSATION) / (CONVERSATIONS - 1));
     const epoch = Date.parse("2026-01-01T00:00:00Z");
     let written = 0;
