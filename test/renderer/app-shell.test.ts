@@ -28,7 +28,7 @@ function renderApp(locale: "en" | "zh-CN", hash = "#/chat") {
 describe("the app shell", () => {
   it("names the navigation links in English", () => {
     renderApp("en");
-    const nav = within(screen.getByRole("navigation"));
+    const nav = within(screen.getByRole("navigation", { name: "Main" }));
     for (const name of ["Chat", "Models", "Convert", "Settings"]) {
       expect(nav.getByRole("link", { name })).toBeTruthy();
     }
@@ -38,7 +38,7 @@ describe("the app shell", () => {
   it("switches every navigation label to Chinese at run time", async () => {
     renderApp("en");
     await fireEvent.change(screen.getByRole("combobox", { name: "Language" }), { target: { value: "zh-CN" } });
-    const nav = within(screen.getByRole("navigation"));
+    const nav = within(screen.getByRole("navigation", { name: "主导航" }));
     for (const name of ["对话", "模型", "转换", "设置"]) {
       expect(nav.getByRole("link", { name })).toBeTruthy();
     }

@@ -1,4 +1,5 @@
-// English strings. zh-cn.ts must define every key (the compiler checks).
+// The shell's English strings; zh-cn.ts must define every key (the compiler checks). Each page keeps its
+// own strings in its folder (`<page>-messages.ts`); i18n.svelte.ts puts them together.
 export const en = {
   "app.name": "BiLLa Desktop",
   "nav.label": "Main",
@@ -7,14 +8,6 @@ export const en = {
   "nav.convert": "Convert",
   "nav.settings": "Settings",
   "language.label": "Language",
-  "chat.title": "Chat",
-  "chat.noModel": "No model is loaded yet. Add one on the Models page, or convert BiLLa's weights on the Convert page.",
-  "models.title": "Models",
-  "models.empty": "Your model library is empty.",
-  "convert.title": "Convert",
-  "convert.intro": "Turn BiLLa's released weights and the original LLaMA into one model file that runs on this computer.",
-  "settings.title": "Settings",
-  "settings.dataDir": "Data folder",
   "system.title": "This computer",
   "system.loading": "Reading system information…",
   "system.failed": "System information is unavailable: {message}",
@@ -32,5 +25,4 @@ export const en = {
   "connection.missingToken": "This page needs the access address printed by `npm run web`. Open that address (it ends with #token=…).",
 } as const;
 
-export type MessageKey = keyof typeof en;
-export type Messages = Record<MessageKey, string>;
+export type ShellMessages = Record<keyof typeof en, string>;

@@ -1,7 +1,16 @@
 // Two languages, switchable at run time. A typed dictionary, not an i18n library: with two locales and
 // no plural rules, the compiler checking every key in both languages is worth more than ICU formatting.
-import { en, type MessageKey, type Messages } from "./en.js";
-import { zhCN } from "./zh-cn.js";
+import * as chat from "../chat/chat-messages.js";
+import * as convert from "../convert/convert-messages.js";
+import * as models from "../models/models-messages.js";
+import * as settings from "../settings/settings-messages.js";
+import { en as shellEn } from "./en.js";
+import { zhCN as shellZhCN } from "./zh-cn.js";
+
+const en = { ...shellEn, ...chat.en, ...models.en, ...convert.en, ...settings.en };
+export type MessageKey = keyof typeof en;
+type Messages = Record<MessageKey, string>;
+const zhCN: Messages = { ...shellZhCN, ...chat.zhCN, ...models.zhCN, ...convert.zhCN, ...settings.zhCN };
 
 export const LOCALES = ["zh-CN", "en"] as const;
 export type Locale = (typeof LOCALES)[number];

@@ -1,6 +1,6 @@
-import type { Messages } from "./en.js";
+import type { ShellMessages } from "./en.js";
 
-export const zhCN: Messages = {
+export const zhCN: ShellMessages = {
   "app.name": "BiLLa Desktop",
   "nav.label": "主导航",
   "nav.chat": "对话",
@@ -8,14 +8,6 @@ export const zhCN: Messages = {
   "nav.convert": "转换",
   "nav.settings": "设置",
   "language.label": "语言",
-  "chat.title": "对话",
-  "chat.noModel": "尚未加载模型。请在“模型”页添加模型，或在“转换”页转换 BiLLa 的权重。",
-  "models.title": "模型",
-  "models.empty": "模型库是空的。",
-  "convert.title": "转换",
-  "convert.intro": "把 BiLLa 发布的权重和原版 LLaMA 合成一个能在本机运行的模型文件。",
-  "settings.title": "设置",
-  "settings.dataDir": "数据文件夹",
   "system.title": "本机信息",
   "system.loading": "正在读取系统信息…",
   "system.failed": "无法读取系统信息：{message}",

@@ -1,0 +1,232 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// End to end in Chromium against web mode with the real services: the conversion wizard on the demo
+// checkpoint (released + the stand-in for Meta's LLaMA) from folder to chat, in English and Chinese; wrong
+// LLaMA files refused in step 2; the Models page importing by path, loading and unloading; the Settings
+// theme switch. Every page and wizard step is screenshotted in both languages, light and dark.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { APP_ROOT } from "../../src-main/services/app-root.js";
+import { launchChromium } from "../support/chromium.js";
+import { DEMO, golden } from "../support/demo.js";
+import { makeDemoGguf } from "../support/demo-gguf.js";
+import { makeTempDir } from "../support/temp-dir.js";
+import { startWebMode, type RunningWebMode } from "../support/web-mode.js";
+
+type Lang = "en" | "zh-CN";
+const artifacts = join(APP_ROOT, "test", "artifacts");
+const dataDir = makeTempDir("billa-e2e-wizard-");
+const files = makeTempDir("billa-e2e-wizard-files-");
+let web: RunningWebMode;
+let browser: Browser;
+let demoGguf: string;
+
+/** Words that are names, not English: they stay as they are in the Chinese UI. */
+const NAMES = new Set(["BiLLa", "LLaMA", "LLaMA-7B", "BiLLa-7B", "GGUF", "CPU", "GPU", "RAM", "VRAM", "PyTorch", "Meta", "Hugging", "Face", "safetensors", "B", "KiB", "MiB", "GiB", "TiB", "GB", "M"]);
+
+const T = {
+  en: {
+    next: "Next", back: "Back", check: "Check", start: "Start conversion", chat: "Start chatting",
+    folder: "BiLLa folder", llama: "Original LLaMA file or folder", nav: { chat: "Chat", models: "Models", convert: "Convert", settings: "Settings" },
+    notOriginal: "not the original LLaMA", notCheckpoint: "This is not a LLaMA checkpoint", path: "Model file path", import: "Import model", load: "Load", unload: "Unload", register: "Use it where it is",
+    theme: "Theme", dark: "Dark", light: "Light", system: "System",
+  },
+  "zh-CN": {
+    next: "下一步", back: "上一步", check: "检查", start: "开始转换", chat: "开始对话",
+    folder: "BiLLa 文件夹", llama: "原版 LLaMA 文件或文件夹", nav: { chat: "对话", models: "模型", convert: "转换", settings: "设置" },
+    notOriginal: "不是原版 LLaMA", notCheckpoint: "这不是 LLaMA 检查点", path: "模型文件路径", import: "导入模型", load: "加载", unload: "卸载", register: "保留在原位置使用",
+    theme: "主题", dark: "深色", light: "浅色", system: "跟随系统",
+  },
+} as const;
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  demoGguf = await makeDemoGguf(files.path, "q8_0");
+  web = await startWebMode(dataDir.path);
+  browser = await launchChromium();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await web?.stop();
+  dataDir.remove();
+  files.remove();
+});
+
+async function openApp(lang: Lang): Promise<Page> {
+  // The smallest window the app supports, so the screenshots show what fits there.
+  const context = await browser.newContext({ locale: lang, viewport: { width: 1024, height: 700 } });
+  const page = await context.newPage();
+  await page.goto(web.url);
+  // Another test may have left a language in the settings: this one asks for its own in the shell's switch.
+  await page.locator("aside select").selectOption(lang);
+  await page.waitForFunction((want) => document.documentElement.lang === want, lang);
+  return page;
+}
+
+async function go(page: Page, lang: Lang, to: keyof (typeof T)["en"]["nav"]): Promise<void> {
+  await page.getByRole("navigation").getByRole("link", { name: T[lang].nav[to], exact: true }).click();
+  await page.waitForFunction((hash) => window.location.hash === hash, `#/${to}`);
+}
+
+/** Screenshots the page in the light and the dark theme, through the system's colour scheme ("system" theme). */
+async function shoot(page: Page, name: string, lang: Lang, { bottom = false } = {}): Promise<void> {
+  // The page scrolls inside <main>: the top, and for long pages the bottom too.
+  const scroll = (to: "top" | "bottom") => page.evaluate((where) => document.querySelector("main")?.scrollTo(0, where === "top" ? 0 : 1e6), to);
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.waitForFunction((want) => document.documentElement.dataset["theme"] === want, scheme);
+    await scroll("top");
+    await page.screenshot({ path: join(artifacts, `${name}-${lang}-${scheme}.png`) });
+    if (bottom) {
+      await scroll("bottom");
+      await page.screenshot({ path: join(artifacts, `${name}-bottom-${lang}-${scheme}.png`) });
+    }
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+}
+
+/** Visible UI words left in English on a Chinese page (data is marked translate="no" or lang="en"). */
+async function englishWords(page: Page): Promise<string[]> {
+  const text = await page.evaluate(() => {
+    const clone = document.body.cloneNode(true) as HTMLElement;
+    for (const element of clone.querySelectorAll('[translate="no"], [lang="en"], script, style, code')) element.remove();
+    const labels = [...document.querySelectorAll("[aria-label], [title], [placeholder]")]
+      .filter((element) => !element.closest('[translate="no"]'))
+      .flatMap((element) => ["aria-label", "title", "placeholder"].map((name) => element.getAttribute(name) ?? ""));
+    return `${clone.textContent}\n${labels.join("\n")}`;
+  });
+  return (text.match(/[A-Za-z][A-Za-z0-9.-]*/g) ?? []).map((word) => word.replace(/[.-]+$/, "")).filter((word) => word && !NAMES.has(word));
+}
+
+function step(page: Page) {
+  return page.getByTestId("wizard-step");
+}
+
+async function atStep(page: Page, n: number): Promise<void> {
+  await page.waitForFunction((want) => document.querySelector('[data-testid="wizard-step"]')?.getAttribute("data-step") === want, String(n), { timeout: 30_000 });
+}
+
+async function runWizard(lang: Lang, outType: "Q8_0" | "F16"): Promise<void> {
+  const t = T[lang];
+  const page = await openApp(lang);
+  await go(page, lang, "convert");
+
+  // 1: the released folder, and what was found in it.
+  await step(page).getByRole("textbox", { name: t.folder }).fill(DEMO.released);
+  await step(page).getByRole("button", { name: t.check }).click();
+  await page.getByTestId("folder-findings").getByText(/PyTorch/).waitFor();
+  await shoot(page, "convert-1-folder", lang);
+  if (lang === "zh-CN") expect(await englishWords(page), "English on step 1").toEqual([]);
+  await page.getByRole("button", { name: t.next, exact: true }).click();
+  await atStep(page, 2);
+
+  // 2: a text file and the restored BiLLa are refused with a clear reason; the real one passes.
+  const notes = join(files.path, `notes-${lang}.txt`);
+  writeFileSync(notes, "These are notes, not weights.");
+  const llamaField = step(page).getByRole("textbox", { name: t.llama });
+  await llamaField.fill(notes);
+  await page.getByRole("button", { name: t.next, exact: true }).click();
+  await expect(step(page).getByTestId("step-error").textContent()).resolves.toContain(t.notCheckpoint);
+  await llamaField.fill(join(DEMO.restored, "model.safetensors"));
+  await page.getByRole("button", { name: t.next, exact: true }).click();
+  await step(page).getByTestId("step-error").getByText(t.notOriginal, { exact: false }).waitFor();
+  await shoot(page, "convert-2-llama-error", lang);
+  if (lang === "zh-CN") expect(await englishWords(page), "English on step 2's error").toEqual([]);
+  expect(await step(page).getAttribute("data-step")).toBe("2");
+  await llamaField.fill(DEMO.originalPth);
+  await step(page).getByRole("button", { name: t.check }).click();
+  await page.getByTestId("llama-findings").waitFor();
+  await shoot(page, "convert-2-llama", lang);
+  await page.getByRole("button", { name: t.next, exact: true }).click();
+  await atStep(page, 3);
+
+  // 3: the output type; each shows its file size and memory.
+  await step(page).getByRole("radio", { name: new RegExp(`^${outType}\\b`) }).check();
+  await shoot(page, "convert-3-output", lang, { bottom: true });
+  if (lang === "zh-CN") expect(await englishWords(page), "English on step 3").toEqual([]);
+  await page.getByRole("button", { name: t.next, exact: true }).click();
+  await atStep(page, 4);
+
+  // 4: run.
+  await shoot(page, "convert-4-ready", lang);
+  await page.getByRole("button", { name: t.start }).click();
+  await page.getByTestId("conversion-done").waitFor({ timeout: 60_000 });
+  await page.locator("details.log summary").click();
+  await shoot(page, "convert-4-done", lang);
+  if (lang === "zh-CN") expect(await englishWords(page), "English on step 4").toEqual([]);
+  await page.getByRole("button", { name: t.next, exact: true }).click();
+  await atStep(page, 5);
+
+  // 5: the new model answers the test question; then on to a chat with it.
+  const answer = page.getByTestId("verify-answer");
+  await page.waitForFunction(() => document.querySelector('[data-testid="verify-answer"]')?.getAttribute("aria-busy") === "false", undefined, { timeout: 60_000 });
+  const text = (await answer.textContent())?.trim() ?? "";
+  expect(text.length).toBeGreaterThan(0);
+  if (lang === "en") expect(text).toBe(golden.cases.find((c) => c.prompt.includes("What is 17 + 25?"))!.greedy_text);
+  else expect(text).toBe(golden.cases.find((c) => c.prompt.includes("请用一句话介绍 BiLLa。"))!.greedy_text);
+  await shoot(page, "convert-5-verify", lang);
+  if (lang === "zh-CN") expect(await englishWords(page), "English on step 5").toEqual([]);
+  await page.getByRole("button", { name: t.chat }).click();
+  await page.waitForFunction(() => window.location.hash === "#/chat");
+  await expect(page.getByRole("navigation").getByRole("link", { name: t.nav.chat, exact: true }).getAttribute("aria-current")).resolves.toBe("page");
+  await page.context().close();
+}
+
+describe("the conversion wizard, models and settings in Chromium", () => {
+  it("converts the demo checkpoint step by step and starts a chat with it, in English", async () => {
+    await runWizard("en", "Q8_0");
+  }, 180_000);
+
+  it("does the same in Chinese", async () => {
+    await runWizard("zh-CN", "F16");
+  }, 180_000);
+
+  for (const lang of ["en", "zh-CN"] as const) {
+    it(`imports a model by path, loads and unloads it (${lang})`, async () => {
+      const t = T[lang];
+      const page = await openApp(lang);
+      await go(page, lang, "models");
+      await page.getByRole("textbox", { name: t.path }).fill(demoGguf);
+      // English copies the file into the library; Chinese registers it where it is (shown by its path).
+      if (lang === "zh-CN") await page.getByRole("radio", { name: t.register }).check();
+      await page.getByRole("button", { name: t.import }).click();
+      const card =
+        lang === "en"
+          ? page.getByRole("article").filter({ has: page.getByRole("heading", { name: "BiLLa demo", exact: true }) })
+          : page.getByRole("article").filter({ has: page.getByText(demoGguf, { exact: true }) });
+      await card.waitFor({ timeout: 30_000 });
+      await card.getByTestId("fit-badge").waitFor({ timeout: 30_000 });
+      await card.getByRole("button", { name: t.load, exact: true }).click();
+      await card.getByRole("button", { name: t.unload, exact: true }).waitFor({ timeout: 30_000 });
+      await shoot(page, "models", lang, { bottom: true });
+      if (lang === "zh-CN") expect(await englishWords(page), "English on the Models page").toEqual([]);
+      await card.getByRole("button", { name: t.unload, exact: true }).click();
+      await card.getByRole("button", { name: t.load, exact: true }).waitFor({ timeout: 30_000 });
+      await page.context().close();
+    }, 120_000);
+
+    it(`switches the theme on the Settings page (${lang})`, async () => {
+      const t = T[lang];
+      const page = await openApp(lang);
+      await go(page, lang, "settings");
+      await page.getByTestId("system-cpu").waitFor();
+      await shoot(page, "settings", lang, { bottom: true });
+      if (lang === "zh-CN") expect(await englishWords(page), "English on the Settings page").toEqual([]);
+      const theme = page.getByRole("group", { name: t.theme });
+      await theme.getByRole("radio", { name: t.dark }).check();
+      await page.waitForFunction(() => document.documentElement.dataset["theme"] === "dark");
+      // The dark theme holds whatever the system says, and survives a reload.
+      await page.emulateMedia({ colorScheme: "light" });
+      await page.reload();
+      await page.waitForFunction(() => document.documentElement.dataset["theme"] === "dark");
+      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      expect(background).toBe("rgb(27, 28, 30)");
+      await page.getByRole("group", { name: t.theme }).getByRole("radio", { name: t.light }).check();
+      await page.waitForFunction(() => document.documentElement.dataset["theme"] === "light");
+      await page.getByRole("group", { name: t.theme }).getByRole("radio", { name: t.system }).check();
+      await page.context().close();
+    }, 60_000);
+  }
+});
