@@ -32,7 +32,7 @@ export const en = {
   "models.runtime.loading": "Loading…",
   "models.runtime.gpu": "{layers} of {total} layers on the graphics card",
   "models.runtime.cpu": "running on the processor",
-  "models.runtime.memory": "Memory: {ram} RAM, {vram} video memory · context {context} tokens · {threads} threads",
+  "models.runtime.memory": "Memory: {ram} RAM, {vram} video memory · context {context} tokens · threads: {threads}",
   "models.gpuLayers.label": "GPU layers",
   "models.gpuLayers.auto": "Automatic",
   "models.gpuLayers.max": "All layers",
