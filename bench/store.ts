@@ -97,6 +97,7 @@ async function main(): Promise<void> {
       "Chinese, 3+ characters (trigram index)": "数学推理",
       "Chinese, 2 characters (scan)": "羊驼",
       "Chinese, two 2-character words (scan)": "羊驼 青草",
+      "Chinese, 2 characters found nowhere (the whole scan)": "火星",
       "English word (trigram index)": "vocabulary",
     };
     const searchTimes = Object.entries(searches).map(([label, query]) => {

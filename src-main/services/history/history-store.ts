@@ -303,7 +303,9 @@ export class HistoryStore {
             .all(indexed.map((word) => `"${word.replace(/"/g, '""')}"`).join(" AND "), ...likeArgs, limit)
         : this.db
             .prepare(
-              `SELECT ${columns} FROM messages m JOIN conversations c ON c.id = m.conversation_id
+              // CROSS JOIN keeps messages the outer loop, newest first, so the scan stops at the limit
+              // (1 ms instead of 1 s for a common word; SQLite would otherwise start from conversations and sort).
+              `SELECT ${columns} FROM messages m CROSS JOIN conversations c ON c.id = m.conversation_id
                WHERE m.status != 'streaming' AND c.deleted_at IS NULL ${like} ORDER BY m.rowid DESC LIMIT ?`,
             )
             .all(...likeArgs, limit);
