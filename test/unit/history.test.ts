@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Conversation, EventMessage, HistoryExport, Message, RequestInput, RequestName, RequestOutput } from "../../src-main/contract/api.js";
 import { branchOf } from "../../src-main/contract/conversation-tree.js";
 import { createServices, type Services } from "../../src-main/services/create-services.js";
+import { writeSyntheticLlamaGguf } from "../../bench/support/synthetic-gguf.js";
 import { golden } from "../support/demo.js";
 import { makeDemoGguf } from "../support/demo-gguf.js";
 import { makeTempDir } from "../support/temp-dir.js";
@@ -268,5 +269,33 @@ describe("crash recovery on open", () => {
       await second.dispose();
     }
     expect(readFileSync(join(dir, "billa.sqlite")).length).toBeGreaterThan(0);
+  });
+});
+
+describe("closing the app mid-answer", () => {
+  it("saves the answer being written as interrupted, with its text, before the database closes", async () => {
+    // The demo model answers in milliseconds; a model with random weights rarely says EOS, so it is still writing.
+    const dir = join(temp.path, "closing");
+    const modelPath = join(temp.path, "random-weights.gguf");
+    await writeSyntheticLlamaGguf(modelPath, { hidden: 128, layers: 2, heads: 2, intermediate: 256, vocab: 960, outType: "q8_0" });
+    const first = createServices({ dataDir: dir, transport: "cli", gpu: "cpu" });
+    const entry = await call("models.import", { path: modelPath, mode: "register" }, first);
+    const conversation = await call("history.create", { modelId: entry.id, sampling: { ...greedy, temperature: 1, maxTokens: 4000 } }, first);
+    const firstChunk = new Promise<void>((resolve) => first.api.subscribe((event) => event.name === "generation.chunk" && resolve()));
+    const answering = first.api.invoke("chat.send", { conversationId: conversation.id, text: "Keep talking." });
+    await firstChunk;
+    await first.dispose();
+    expect(await answering).toMatchObject({ ok: true, value: { answer: { status: "interrupted" } } });
+
+    const second = createServices({ dataDir: dir, transport: "cli" });
+    try {
+      const { messages } = await call("history.get", { id: conversation.id }, second);
+      const answer = messages.find((m) => m.role === "assistant")!;
+      expect(answer.status).toBe("interrupted");
+      expect(answer.text.length).toBeGreaterThan(0);
+      expect(answer.stats?.stopReason).toBe("stopped");
+    } finally {
+      await second.dispose();
+    }
   });
 });
