@@ -257,11 +257,17 @@ for (const language of LANGUAGES) {
       await page.getByRole("button", { name: t("chat.save"), exact: true }).click();
       await page.getByText(t("chat.settingsSaved")).waitFor();
       await page.getByRole("button", { name: t("chat.close"), exact: true }).click();
-      await ask(ENDLESS_QUESTION[locale]);
-      // Stop as soon as the first words are on screen.
-      await page.waitForFunction(() => (document.querySelector('[data-testid="answer"] .markdown')?.textContent ?? "").trim().length > 0, null, { polling: "raf", timeout: 60_000 });
-      await page.getByRole("button", { name: t("chat.stop"), exact: true }).click();
-      await expect.poll(() => lastAnswer().getAttribute("data-status"), { timeout: 30_000 }).toBe("interrupted");
+      // Stop as soon as the first words are on screen. Random weights still say EOS now and then (about one
+      // token in a thousand), and on a busy machine the answer may end before the click lands: then ask again.
+      for (let attempt = 1; ; attempt++) {
+        await ask(ENDLESS_QUESTION[locale]);
+        await expect.poll(() => answers().count(), { timeout: 30_000 }).toBe(attempt);
+        await page.waitForFunction(() => ([...document.querySelectorAll('[data-testid="answer"] .markdown')].at(-1)?.textContent ?? "").trim().length > 0, null, { polling: "raf", timeout: 60_000 });
+        await page.getByRole("button", { name: t("chat.stop"), exact: true }).click({ timeout: 5_000 }).catch(() => undefined);
+        await expect.poll(() => lastAnswer().getAttribute("data-status"), { timeout: 30_000 }).not.toBe("streaming");
+        if ((await lastAnswer().getAttribute("data-status")) === "interrupted" || attempt === 3) break;
+      }
+      expect(await lastAnswer().getAttribute("data-status")).toBe("interrupted");
       stoppedText = await answerText();
       expect(stoppedText.length).toBeGreaterThan(0);
       expect(await lastAnswer().getByTestId("interrupted").textContent()).toBe(t("chat.interrupted"));

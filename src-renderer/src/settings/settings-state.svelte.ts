@@ -2,6 +2,7 @@
 // saved in the background; a failed save puts the saved value back and says why.
 import type { ApiClient, Settings } from "../../../src-main/contract/api.js";
 import { failureOf, type Failure } from "../shell/failure.js";
+import { BILLA_SAMPLING } from "../shell/sampling-limits.js";
 
 /** The contract's defaults (settingsSchema), for a host that cannot keep settings yet. */
 export const DEFAULT_SETTINGS: Settings = {
@@ -10,7 +11,7 @@ export const DEFAULT_SETTINGS: Settings = {
   gpu: "auto",
   gpuLayers: "auto",
   contextSize: 2048,
-  sampling: { temperature: 0.7, topK: 50, topP: 1, minP: 0, repeatPenalty: null, seed: null, maxTokens: 1024 },
+  sampling: BILLA_SAMPLING,
 };
 
 export class SettingsState {
