@@ -63,7 +63,7 @@ export async function inspectPath(path: string): Promise<Inspection> {
     flatten(await readJsonFile(join(path, "config.json")), "config", metadata);
     // What the converter would make of it: the form of its weights, or why it cannot convert it.
     try {
-      metadata["weights"] = await embeddingForm(await openSourceModel({ modelDir: path }), new Scratch());
+      metadata["weights"] = await embeddingForm(await openSourceModel({ modelDir: path, folder }), new Scratch());
     } catch (error) {
       if (!(error instanceof BillaError)) throw error;
       metadata["problem"] = error.message;

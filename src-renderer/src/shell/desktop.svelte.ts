@@ -1,5 +1,6 @@
-// The state that outlives a page: app info, settings, the model library and the conversion wizard, and the
-// one event subscription that feeds them. app.svelte creates it; pages reach it with `desktop()`.
+// What every component may reach: the API client, the language and the router, and the state that outlives
+// a page (app info, settings, the model library, the conversion wizard) with the one event subscription that
+// feeds them. app.svelte creates it; pages reach it with `desktop()`.
 import { getContext, setContext } from "svelte";
 import type { ApiClient, AppInfo, EventMessage, Settings } from "../../../src-main/contract/api.js";
 import { ConvertWizard } from "../convert/convert-wizard.svelte.js";

@@ -3,7 +3,7 @@
 import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { BillaError } from "../../../contract/errors.js";
-import { openCheckpointFolder, readJsonFile } from "../checkpoint/checkpoint-folder.js";
+import { openCheckpointFolder, type CheckpointFolder, readJsonFile } from "../checkpoint/checkpoint-folder.js";
 import { readHfConfig, type LlamaHyperParameters } from "../checkpoint/hf-config.js";
 import { isIgnoredTensor, llamaTensorNames, type TensorNaming } from "../gguf/tensor-names.js";
 import { checkRestoreShapes, type RestoreMethod } from "../restore/embedding-restore.js";
@@ -88,14 +88,20 @@ function expectedShape(naming: TensorNaming, hyper: LlamaHyperParameters): numbe
   }
 }
 
-export async function openSourceModel(options: { modelDir: string; originalLlama?: string; method?: RestoreMethod }): Promise<SourceModel> {
+export async function openSourceModel(options: {
+  modelDir: string;
+  originalLlama?: string;
+  method?: RestoreMethod;
+  /** The folder's tensor table, when the caller has read it already. */
+  folder?: CheckpointFolder;
+}): Promise<SourceModel> {
   const hyper = await readHfConfig(options.modelDir);
   const tokenizerPath = join(options.modelDir, "tokenizer.model");
   await stat(tokenizerPath).catch(() => {
     throw new BillaError("bad_file", `${basename(options.modelDir)} has no tokenizer.model. Download BiLLa's tokenizer.model into the same folder.`);
   });
   const tokenizer = await readSentencePieceModel(tokenizerPath);
-  const folder = await openCheckpointFolder(options.modelDir);
+  const folder = options.folder ?? (await openCheckpointFolder(options.modelDir));
 
   const namings = llamaTensorNames(hyper.blockCount, folder.tensors.has("lm_head.weight"));
   const tensors: SourceTensor[] = namings.map((naming) => {
