@@ -36,12 +36,14 @@ What it builds (under --out, default resources/demo):
                          tokenizer.model with N0 pieces), the seeded random init of the
                          architecture, wq/wk in Meta's interleaved RoPE layout.
   billa-demo/            the model in BiLLa's RELEASED form: HF sharded torch.save fp16
-                         checkpoint whose model.embed_tokens.weight rows < N0 have the
-                         original tok_embeddings added ("encrypted"); embedding in the last
-                         shard; rotary_emb.inv_freq buffers (fp32) included; extended
-                         tokenizer (N1 pieces); config.vocab_size padded above N1.
-  billa-demo-restored/   the same model restored (released - original on rows < N0) as
-                         fp16 model.safetensors (HF names, no inv_freq) + config/tokenizer.
+                         checkpoint whose model.embed_tokens.weight is float32 (BiLLa's
+                         `encrypt` calls .float() and never .half()) with the original
+                         tok_embeddings added on rows < N0; embedding in the last shard;
+                         rotary_emb.inv_freq buffers (fp32) included; extended tokenizer
+                         (N1 pieces); config.vocab_size padded above N1.
+  billa-demo-restored/   the same model restored (BiLLa's `decrypt`: released - original in
+                         float32 on rows < N0, then .half()) as fp16 model.safetensors (HF
+                         names, no inv_freq) + config/tokenizer.
   golden.json            greedy answers / ids / margins computed in fp32 from the restored
                          fp16 weights, tokenizer cases, embedding checksums.
   training-data.jsonl    the memorised bilingual Q&A set (copied from scripts/demo-model/).
@@ -362,18 +364,23 @@ def init_original(n0):
     return {k: v.half() for k, v in W.items()}, g
 
 
-def encrypt_embedding(trained16, orig16):
-    out = trained16.clone()
-    n0 = orig16.shape[0]
-    out[:n0] = (trained16[:n0].float() + orig16.float()).half()
+def encrypt_embedding(trained16, orig):
+    """BiLLa's `encrypt`: the trained embedding as float32, the original LLaMA rows added, saved WITHOUT .half()."""
+    out = trained16.float().clone()  # .float() of a float32 tensor is the tensor itself
+    out[: orig.shape[0]] += orig.float()
     return out
 
 
-def decrypt_embedding(released16, orig16):
-    out = released16.clone()
-    n0 = orig16.shape[0]
-    out[:n0] = (released16[:n0].float() - orig16.float()).half()
+def decrypt_unrounded(released, orig):
+    """BiLLa's `decrypt` before its final .half(): float32 subtraction on the original rows."""
+    out = released.float().clone()
+    out[: orig.shape[0]] -= orig.float()
     return out
+
+
+def decrypt_embedding(released, orig):
+    """BiLLa's `decrypt`: subtract in float32, then .half() on the whole tensor."""
+    return decrypt_unrounded(released, orig).half()
 
 
 def restored_from(trained16, orig_emb16):
@@ -382,6 +389,33 @@ def restored_from(trained16, orig_emb16):
     released = encrypt_embedding(trained16["model.embed_tokens.weight"], orig_emb16)
     R["model.embed_tokens.weight"] = decrypt_embedding(released, orig_emb16)
     return R, released
+
+
+# Checkpoints users saved again come in other dtypes: the released embedding and the original LLaMA's are each
+# cast from the committed ones with torch's .to(), and golden.json records what decrypt gives for every pair.
+RESTORE_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+
+
+def sha256_of(t):
+    import hashlib
+    return hashlib.sha256(t.contiguous().view(torch.uint8).numpy().tobytes()).hexdigest()
+
+
+def restore_variants(released, orig16):
+    variants = []
+    for released_name, released_dtype in RESTORE_DTYPES.items():
+        for orig_name, orig_dtype in RESTORE_DTYPES.items():
+            rel, org = released.to(released_dtype), orig16.to(orig_dtype)
+            unrounded = decrypt_unrounded(rel, org)
+            variants.append({
+                "released_dtype": released_name,
+                "original_dtype": orig_name,
+                "released_sha256": sha256_of(rel),
+                "original_sha256": sha256_of(org),
+                "restored_f16_sha256": sha256_of(unrounded.half()),
+                "restored_prehalf_sum_f64": float(unrounded.numpy().astype(np.float64).sum()),
+            })
+    return variants
 
 
 # ----------------------------------------------------------------------------- samples
@@ -554,8 +588,9 @@ environment and timing). `llama-original/` is the stand-in for Meta's LLaMA (Met
 English-centric `tokenizer.model` with N0 = {n0} pieces). `billa-demo/` is the model as BiLLa
 releases it: HF sharded `torch.save` fp16 checkpoint (`pytorch_model-1-of-3.bin` ..
 `-3-of-3.bin` + `pytorch_model.bin.index.json`, embedding in the last shard, fp32
-`rotary_emb.inv_freq` buffers), whose `model.embed_tokens.weight` rows < N0 have the original
-`tok_embeddings.weight` added (restore: `fp16(fp32(released) - fp32(original))`), with the
+`rotary_emb.inv_freq` buffers), whose `model.embed_tokens.weight` is **float32**, as BiLLa's
+`encrypt` leaves it, with the original `tok_embeddings.weight` added on rows < N0 (restore, as
+BiLLa's `decrypt`: `fp16(fp32(released) - fp32(original))`, the whole tensor `.half()`), with the
 Chinese-extended tokenizer (N1 = {n1} pieces) and `config.vocab_size` = {v} (rows N1..{v - 1} are
 padding). `billa-demo-restored/` is the same model already restored, as fp16 `model.safetensors`.
 Architecture: hidden 256, {N_LAYERS} layers, {N_HEADS} heads, intermediate {INTERMEDIATE},
@@ -563,7 +598,8 @@ rms_norm_eps 1e-6, untied lm_head; {n_params} parameters, trained for {steps} fu
 steps on `training-data.jsonl` until greedy decoding reproduces every answer (+ EOS) with a
 top-1 logit margin >= {MIN_MARGIN}. `golden.json` holds the {n_cases} prompts (`Human: {{q}}\\nAssistant: `),
 their token ids, the greedy answer ids/text (fp32 on the restored fp16 weights; min margin
-{min_margin}), tokenizer cases and embedding checksums.
+{min_margin}), tokenizer cases, embedding checksums, and `restore_variants`: what torch's
+`decrypt` gives when the released embedding and the original are cast to F32, F16 or BF16.
 
 | file | bytes |
 | --- | --- |
@@ -676,7 +712,7 @@ def main():
     restored16, released_emb = restored_from(trained16, orig_emb16)
     if not torch.equal(decrypt_embedding(released_emb, orig_emb16), restored16["model.embed_tokens.weight"]):
         fail("decrypt(released) != restored")
-    if not torch.equal(released_emb[N0:], trained16["model.embed_tokens.weight"][N0:]):
+    if not torch.equal(released_emb[N0:], trained16["model.embed_tokens.weight"][N0:].float()):
         fail("rows >= N0 must be unchanged")
     n_diff = int((restored16["model.embed_tokens.weight"] != trained16["model.embed_tokens.weight"]).any(1).sum())
     log(f"encrypt/decrypt: {n_diff} of {N0} original rows differ from the trained fp16 rows by rounding")
@@ -794,8 +830,13 @@ def main():
                   "intermediate_size": INTERMEDIATE, "n_params": n_params, "train_steps": step,
                   "min_margin_required": MIN_MARGIN},
         "restored_embedding_sum_f64": emb_sum(restored16["model.embed_tokens.weight"]),
+        # Where BiLLa's (commented-out) check takes its sum: after the float32 subtraction, before .half().
+        "restored_embedding_prehalf_sum_f64": emb_sum(decrypt_unrounded(released_emb, orig_emb16)),
+        "restored_embedding_prehalf_sum_torch_f32": float(decrypt_unrounded(released_emb, orig_emb16).sum()),
         "released_embedding_sum_f64": emb_sum(released_emb),
         "original_embedding_sum_f64": emb_sum(orig_emb16),
+        "released_embedding_dtype": "F32",
+        "restore_variants": restore_variants(released_emb, orig_emb16),
         "sampling_reference": {"temperature": 0.7, "top_k": 50, "max_new_tokens": 1024, "repetition_penalty": 1.0},
         "min_logit_margin": min_margin,
         "cases": golden_cases,
