@@ -1,5 +1,6 @@
 // `npm run bench:convert`: how fast the one-pass BiLLa → GGUF conversion is next to the disk, on a synthetic
-// ~1.2 GB checkpoint in BiLLa's released layout (see support/synthetic-billa.ts):
+// ~1.4 GB checkpoint in BiLLa's released layout, float16 weights with a float32 embedding as BiLLa publishes it
+// (see support/synthetic-billa.ts):
 //
 //   1. copy baseline  read every input byte (the shards and the original's embedding) and write them to one file,
 //                     fsync: the disk-bound limit of any one-pass converter on this machine.
@@ -321,8 +322,7 @@ async function main(): Promise<void> {
   tempDir = await mkdtemp(join(tmpdir(), "billa-bench-"));
   log(`bench:convert in ${tempDir} (removed at the end)`);
 
-  const values = weightValueCount(BENCH_SHAPE);
-  log(`writing a synthetic released BiLLa: ${JSON.stringify(BENCH_SHAPE)}, ${(values / 1e6).toFixed(0)} M float16 values (${mb(2 * values)} MB) …`);
+  log(`writing a synthetic released BiLLa: ${JSON.stringify(BENCH_SHAPE)}, ${(weightValueCount(BENCH_SHAPE) / 1e6).toFixed(0)} M values (float16, the embedding float32) …`);
   const generating = performance.now();
   const checkpoint = await writeSyntheticCheckpoint(tempDir, {
     tokenizerDir: TOKENIZER_DIR,

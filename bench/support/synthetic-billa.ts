@@ -4,7 +4,7 @@
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { floatToHalf, halfToFloat } from "../../src-main/services/conversion/float16.js";
-import { elementCount, writeTorchSave, type TensorPlacement, type TorchTensor } from "./torch-save-writer.js";
+import { elementCount, writeTorchSave, type TensorPlacement, type TorchTensor } from "../../test/support/torch-save-writer.js";
 
 export interface BenchShape {
   hidden: number;
@@ -17,7 +17,7 @@ export interface BenchShape {
 }
 
 /**
- * ~1.2 GB of float16: 603 M values. BiLLa's real vocabulary and LLaMA's 32,000 original rows; hidden size, layers and
+ * 603 M values, ~1.4 GB (float16, and the 96 M-value embedding float32). BiLLa's real vocabulary and LLaMA's 32,000 original rows; hidden size, layers and
  * heads halved or quartered from 7B. intermediate is 2.75 × hidden rounded to 256 like 7B's 11008 (= 43 × 256), so
  * ffn_down rows fill whole 256-value k-quant blocks as in the real model (5504 would drop them to Q5_0/Q8_0).
  */
@@ -130,10 +130,10 @@ const ORIGINAL_EMBEDDING_SEED = 7;
 const TRAINED_EMBEDDING_SEED = 8;
 
 /**
- * The released embedding: each row is the trained row, and on the first `originalRows` rows LLaMA's original row is
- * added, in float32 rounded to float16 as BiLLa's embedding_convert.py did with torch. (Here "trained" is an
- * independent draw, not LLaMA plus an update, so released rows are √2, not 2, times the trained scale: still above
- * the pipeline's 1.3 threshold for "released".)
+ * The released embedding as BiLLa's embedding_convert.py `encrypt` saves it: the trained rows as float32, with
+ * LLaMA's original row added on the first `originalRows` rows, and no `.half()` (so it is twice the size of the
+ * float16 rows around it). (Here "trained" is an independent draw, not LLaMA plus an update, so released rows are
+ * √2, not 2, times the trained scale: still above the pipeline's 1.3 threshold for "released".)
  */
 function releasedEmbedding(shape: BenchShape): TorchTensor {
   const trained = new HalfStream(TRAINED_EMBEDDING_SEED);
@@ -143,17 +143,20 @@ function releasedEmbedding(shape: BenchShape): TorchTensor {
   let scratch = new Uint16Array(0);
   return {
     name: "model.embed_tokens.weight",
-    dtype: "F16",
+    dtype: "F32",
     shape: [shape.vocab, shape.hidden],
     fill: (into) => {
-      const values = halves(into);
-      trained.fill(values);
+      const values = new Float32Array(into.buffer, into.byteOffset, into.length / 4);
+      if (scratch.length < values.length) scratch = new Uint16Array(values.length);
+      const drawn = scratch.subarray(0, values.length);
+      trained.fill(drawn);
+      for (let i = 0; i < values.length; i++) values[i] = HALF_TO_FLOAT[drawn[i]!]!;
       const overlap = Math.max(0, Math.min(values.length, encryptedValues - done));
       if (overlap > 0) {
-        if (scratch.length < overlap) scratch = new Uint16Array(overlap);
-        const originals = scratch.subarray(0, overlap);
+        const originals = drawn.subarray(0, overlap);
         original.fill(originals);
-        for (let i = 0; i < overlap; i++) values[i] = floatToHalf(Math.fround(HALF_TO_FLOAT[values[i]!]! + HALF_TO_FLOAT[originals[i]!]!));
+        // A Float32Array store rounds to float32, as torch's float32 addition does.
+        for (let i = 0; i < overlap; i++) values[i] = values[i]! + HALF_TO_FLOAT[originals[i]!]!;
       }
       done += values.length;
     },
@@ -229,7 +232,7 @@ export interface SyntheticCheckpoint {
   originalFile: string;
   /** Where tok_embeddings.weight's bytes are in `originalFile`. */
   originalEmbedding: TensorPlacement;
-  /** Bytes of float16/float32 tensor data in the shards. */
+  /** Bytes of tensor data in the shards (float16, and the float32 embedding and rotary buffers). */
   tensorBytes: number;
   largestTensor: { name: string; bytes: number };
   /** GGUF tensors a conversion writes: embedding, 9 per layer, output norm, output. */
@@ -296,7 +299,7 @@ export async function writeSyntheticCheckpoint(
   };
 }
 
-/** Values of float16 weights the shape holds, for sizing. */
+/** Weight values the shape holds, for sizing. */
 export function weightValueCount(shape: BenchShape): number {
   const layer = 4 * shape.hidden * shape.hidden + 3 * shape.hidden * shape.intermediate + 2 * shape.hidden;
   return shape.layers * layer + 2 * elementCount([shape.vocab, shape.hidden]) + shape.hidden;

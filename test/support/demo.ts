@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ConversionReport, EventMessage, RawApi, RequestInput } from "../../src-main/contract/api.js";
-import { DEMO_DIR } from "../../src-main/services/app-root.js";
+import { APP_ROOT, DEMO_DIR } from "../../src-main/services/app-root.js";
 
 export const DEMO = {
   released: join(DEMO_DIR, "billa-demo"),
@@ -9,8 +9,17 @@ export const DEMO = {
   originalPth: join(DEMO_DIR, "llama-original", "consolidated.00.pth"),
 };
 
+/**
+ * The restored demo converted by llama.cpp's own convert_hf_to_gguf.py and llama-quantize
+ * (scripts/make-llama-cpp-reference.sh): GGUFs this app did not write, with no billa.* keys and no chat template.
+ */
+export const LLAMA_CPP_REFERENCE = join(APP_ROOT, "test", "fixtures", "llama-cpp-reference");
+export const llamaCppGguf = (outType: string) => join(LLAMA_CPP_REFERENCE, `billa-demo-${outType}.gguf`);
+
 export interface GoldenCase {
   id: string;
+  /** The conversation: earlier turns with their answers, then the question answered greedily. */
+  turns: { question: string; answer?: string }[];
   prompt: string;
   prompt_ids: number[];
   greedy_ids: number[];
@@ -23,6 +32,17 @@ export const golden = JSON.parse(readFileSync(join(DEMO_DIR, "golden.json"), "ut
   n_vocab_tokenizer: number;
   config_vocab_size: number;
   restored_embedding_sum_f64: number;
+  /** Where BiLLa's checksum is taken: the float32 sum after subtracting, before `.half()`. */
+  restored_embedding_prehalf_sum_f64: number;
+  /** torch's own decrypt with the released embedding and the original cast to each dtype. */
+  restore_variants: {
+    released_dtype: "F32" | "F16" | "BF16";
+    original_dtype: "F32" | "F16" | "BF16";
+    released_sha256: string;
+    original_sha256: string;
+    restored_f16_sha256: string;
+    restored_prehalf_sum_f64: number;
+  }[];
   cases: GoldenCase[];
 };
 

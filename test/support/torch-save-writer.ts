@@ -1,5 +1,5 @@
-// Writes a state dict the way `torch.save` (PyTorch ≥ 1.6, zip format) does, so the bench feeds our reader the
-// same bytes a real BiLLa shard has, at any size, without Python:
+// Writes a state dict the way `torch.save` (PyTorch ≥ 1.6, zip format) does, so tests and benchmarks feed our
+// reader the same bytes a real BiLLa shard has, in any dtype and at any size, without Python:
 //
 //   <archive>/data.pkl             pickle protocol 2 of an OrderedDict name → torch._utils._rebuild_tensor_v2(…)
 //   <archive>/.format_version      "1"
@@ -15,10 +15,10 @@ import { open, type FileHandle } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { crc32 } from "node:zlib";
 
-export type TorchDType = "F16" | "F32";
+export type TorchDType = "F16" | "F32" | "BF16";
 
-const STORAGE_CLASS: Readonly<Record<TorchDType, string>> = { F16: "HalfStorage", F32: "FloatStorage" };
-const ITEM_BYTES: Readonly<Record<TorchDType, number>> = { F16: 2, F32: 4 };
+const STORAGE_CLASS: Readonly<Record<TorchDType, string>> = { F16: "HalfStorage", F32: "FloatStorage", BF16: "BFloat16Storage" };
+const ITEM_BYTES: Readonly<Record<TorchDType, number>> = { F16: 2, F32: 4, BF16: 2 };
 
 export interface TorchTensor {
   name: string;

@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEMO_DIR } from "../../src-main/services/app-root.js";
-import { floatToHalf, halfToFloat } from "../../src-main/services/conversion/float16.js";
+import { floatsFrom, floatToHalf, halfToFloat } from "../../src-main/services/conversion/float16.js";
 import { readSafetensors } from "../../src-main/services/conversion/safetensors/safetensors-reader.js";
 import { readTensorBytes, type TensorLocation } from "../../src-main/services/conversion/tensor.js";
 import { readTorchCheckpoint } from "../../src-main/services/conversion/torch/torch-checkpoint.js";
@@ -27,24 +27,25 @@ interface Golden {
   eos_id: number;
   model: { hidden_size: number; min_margin_required: number };
   restored_embedding_sum_f64: number;
+  restored_embedding_prehalf_sum_f64: number;
   released_embedding_sum_f64: number;
+  released_embedding_dtype: string;
   original_embedding_sum_f64: number;
   cases: GoldenCase[];
 }
 
 const golden = JSON.parse(readFileSync(join(DEMO_DIR, "golden.json"), "utf8")) as Golden;
 
-async function tensorNamed(tensors: TensorLocation[], name: string): Promise<Uint16Array> {
+async function tensorNamed(tensors: TensorLocation[], name: string, dtype: "F16" | "F32"): Promise<Float32Array> {
   const tensor = tensors.find((candidate) => candidate.name === name);
   if (!tensor) throw new Error(`${name} not found`);
-  expect(tensor.dtype).toBe("F16");
-  const bytes = await readTensorBytes(tensor);
-  return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
+  expect(tensor.dtype, name).toBe(dtype);
+  return floatsFrom(await readTensorBytes(tensor), dtype);
 }
 
-function sumF64(halves: Uint16Array): number {
+function sumF64(values: Float32Array): number {
   let sum = 0;
-  for (const bits of halves) sum += halfToFloat(bits);
+  for (const value of values) sum += value;
   return sum;
 }
 
@@ -97,28 +98,37 @@ describe("golden.json", () => {
 });
 
 describe("the demo checkpoints", () => {
-  it("is released: embedding − original LLaMA = restored embedding, exactly as torch computes it", async () => {
+  it("is released as BiLLa's encrypt leaves it: a float32 embedding holding trained + original; restored = (released − original).half()", async () => {
     const lastShard = await readTorchCheckpoint(join(DEMO_DIR, "billa-demo", "pytorch_model-3-of-3.bin"));
     const meta = await readTorchCheckpoint(join(DEMO_DIR, "llama-original", "consolidated.00.pth"));
     const restoredFile = await readSafetensors(join(DEMO_DIR, "billa-demo-restored", "model.safetensors"));
 
-    const released = await tensorNamed(lastShard, "model.embed_tokens.weight");
-    const original = await tensorNamed(meta, "tok_embeddings.weight");
-    const restored = await tensorNamed(restoredFile, "model.embed_tokens.weight");
+    expect(golden.released_embedding_dtype).toBe("F32");
+    const released = await tensorNamed(lastShard, "model.embed_tokens.weight", "F32");
+    const original = await tensorNamed(meta, "tok_embeddings.weight", "F16");
+    const restored = await tensorNamed(restoredFile, "model.embed_tokens.weight", "F16");
+    // Everything else in the release is float16 (the rotary buffers are float32, as transformers saves them).
+    const others = [];
+    for (const shard of ["pytorch_model-1-of-3.bin", "pytorch_model-2-of-3.bin"]) others.push(...(await readTorchCheckpoint(join(DEMO_DIR, "billa-demo", shard))));
+    expect(new Set(others.filter((tensor) => !tensor.name.endsWith("inv_freq")).map((tensor) => tensor.dtype))).toEqual(new Set(["F16"]));
     const hidden = golden.model.hidden_size;
     expect(released.length).toBe(golden.config_vocab_size * hidden);
     expect(original.length).toBe(golden.n_vocab_original * hidden);
     expect(restored.length).toBe(released.length);
 
     let changed = 0;
+    let prehalfSum = 0;
     for (let i = 0; i < released.length; i++) {
-      const expected = i < original.length ? floatToHalf(Math.fround(halfToFloat(released[i]!) - halfToFloat(original[i]!))) : released[i]!;
-      if (restored[i] !== expected) throw new Error(`element ${i}: restored ${restored[i]} but released − original gives ${expected}`);
+      const difference = i < original.length ? Math.fround(released[i]! - original[i]!) : released[i]!;
+      prehalfSum += difference;
+      const expected = halfToFloat(floatToHalf(difference));
+      if (restored[i] !== expected) throw new Error(`element ${i}: restored ${restored[i]} but (released − original).half() gives ${expected}`);
       if (released[i] !== restored[i]) changed++;
     }
     // The original rows really were added: almost every element of them differs.
     expect(changed).toBeGreaterThan(original.length * 0.9);
 
+    expect(prehalfSum).toBeCloseTo(golden.restored_embedding_prehalf_sum_f64, 6);
     expect(sumF64(restored)).toBeCloseTo(golden.restored_embedding_sum_f64, 6);
     expect(sumF64(released)).toBeCloseTo(golden.released_embedding_sum_f64, 6);
     expect(sumF64(original)).toBeCloseTo(golden.original_embedding_sum_f64, 6);

@@ -1,5 +1,6 @@
-// IEEE half precision ↔ single precision. Node 20 has no Float16Array, so the conversions are written out;
+// The 16-bit float formats ↔ single precision. Node 20 has no Float16Array, so the conversions are written out;
 // rounding is to nearest, ties to even, as PyTorch's `.half()` and numpy do.
+import type { FloatDType } from "./tensor.js";
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -43,8 +44,29 @@ export function toFloat32(value: number): number {
   return Math.fround(value);
 }
 
-export function halvesToFloats(bytes: Buffer): Float32Array {
-  const out = new Float32Array(bytes.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = halfToFloat(bytes.readUInt16LE(i * 2));
-  return out;
+const HALF_TO_FLOAT = Float32Array.from({ length: 0x10000 }, (_, bits) => halfToFloat(bits));
+
+/** Little-endian values of a float dtype as float32, exactly (every float16 and bfloat16 is a float32). */
+export function floatsFrom(bytes: Buffer, dtype: FloatDType, into: Float32Array = new Float32Array(bytes.length / (dtype === "F32" ? 4 : 2))): Float32Array {
+  if (dtype === "F32") {
+    new Uint8Array(into.buffer, into.byteOffset, bytes.length).set(bytes);
+    return into;
+  }
+  // Row pieces start at even offsets (checkpoints align tensors), so the bits can be read in place.
+  const bits = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
+  if (dtype === "F16") {
+    for (let i = 0; i < bits.length; i++) into[i] = HALF_TO_FLOAT[bits[i]!]!;
+  } else {
+    // bfloat16 is the upper half of a float32.
+    const words = new Uint32Array(into.buffer, into.byteOffset, bits.length);
+    for (let i = 0; i < bits.length; i++) words[i] = bits[i]! << 16;
+  }
+  return into;
+}
+
+/** float32 values as float16 bytes, rounded as `.half()` rounds. */
+export function halvesFrom(values: Float32Array, into: Buffer = Buffer.alloc(values.length * 2)): Buffer {
+  const bits = new Uint16Array(into.buffer, into.byteOffset, values.length);
+  for (let i = 0; i < values.length; i++) bits[i] = floatToHalf(values[i]!);
+  return into;
 }

@@ -22,6 +22,13 @@ export interface TensorLocation {
   byteLength: number;
 }
 
+/** A tensor of model weights: its values are floating point. */
+export type FloatTensorLocation = TensorLocation & { dtype: FloatDType };
+
+export function isFloatTensor(tensor: TensorLocation): tensor is FloatTensorLocation {
+  return isFloatDType(tensor.dtype);
+}
+
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((count, dim) => count * dim, 1);
 }

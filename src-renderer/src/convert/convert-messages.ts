@@ -58,7 +58,7 @@ export const en = {
   "convert.llama.notTable": "The word embedding in this file is not a table. Choose Meta's original consolidated.00.pth.",
   "convert.llama.wrongWidth": "This model's word embedding has {theirs} values per token but BiLLa's has {ours}: it is a different model size. Choose LLaMA-7B, the model BiLLa-7B was trained from.",
   "convert.llama.notOriginal": "This file has {theirs} tokens, as many as BiLLa's {ours}: it is BiLLa itself or a restored copy, not the original LLaMA. Choose Meta's original consolidated.00.pth.",
-  "convert.llama.wrongType": "The word embeddings must be float16 as released ({theirs} and {ours} here). Use the files exactly as downloaded.",
+  "convert.llama.wrongType": "The LLaMA file's word embedding holds {theirs} values, not floating-point weights: it is not a LLaMA checkpoint.",
 
   "convert.output.typeLegend": "Output type",
   "convert.output.typeHint": "Smaller types need less disk and memory and answer faster, at some cost in quality. Memory is estimated for a {context}-token context.",
@@ -184,7 +184,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "convert.llama.notTable": "此文件中的词嵌入不是二维表。请选择 Meta 的原版权重文件。",
   "convert.llama.wrongWidth": "此模型每个词元的词嵌入有 {theirs} 维，而 BiLLa 的是 {ours} 维：模型规模不同。请选择 BiLLa-7B 所基于的 LLaMA-7B。",
   "convert.llama.notOriginal": "此文件有 {theirs} 个词元，与 BiLLa 的 {ours} 个一样多：它是 BiLLa 本身或已还原的副本，而不是原版 LLaMA。请选择 Meta 的原版权重文件。",
-  "convert.llama.wrongType": "词嵌入必须是发布时的半精度浮点格式（此处为 {theirs} 和 {ours}）。请使用下载时的原始文件。",
+  "convert.llama.wrongType": "LLaMA 文件的词嵌入是 {theirs} 数值，不是浮点权重：它不是 LLaMA 检查点。",
 
   "convert.output.typeLegend": "输出类型",
   "convert.output.typeHint": "类型越小，占用的磁盘和内存越少、回答越快，但质量会有所下降。内存按 {context} 个词元的上下文估算。",

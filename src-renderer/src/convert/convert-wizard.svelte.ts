@@ -97,6 +97,8 @@ function numberValue(metadata: Inspection["metadata"], key: string): number | nu
   return typeof value === "number" && Number.isFinite(value) ? value : null;
 }
 
+const FLOAT_TYPES = ["F32", "F16", "BF16"];
+
 function embeddingOf(inspection: Inspection): Embedding | null {
   const tensor = inspection.tensors.find((candidate) => EMBEDDING_NAMES.includes(candidate.name));
   if (!tensor) return null;
@@ -293,7 +295,8 @@ export class ConvertWizard {
     // many (or more) is BiLLa itself, a restored BiLLa, or another extended model: restoring with it
     // would silently produce garbage, which is exactly what this step is for.
     if (embedding.rows >= billa.rows) return fail("convert.llama.notOriginal", { theirs: embedding.rows, ours: billa.rows });
-    if (embedding.dtype !== "F16" || billa.dtype !== "F16") return fail("convert.llama.wrongType", { theirs: embedding.dtype, ours: billa.dtype });
+    // BiLLa's release has a float32 embedding and Meta's LLaMA a float16 one; copies saved again come in bfloat16 too.
+    if (!FLOAT_TYPES.includes(embedding.dtype)) return fail("convert.llama.wrongType", { theirs: embedding.dtype });
     this.llama = { status: "ok", findings: { path: used, embedding } };
     return true;
   }

@@ -1,7 +1,7 @@
 // Finds what a model folder holds: config, tokenizer and weight files in any layout BiLLa and Hugging Face
 // use, and the table of every tensor in them (names, types, shapes, places; no data).
 import { access, readFile, readdir } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { BillaError } from "../../../contract/errors.js";
 import { readSafetensors } from "../safetensors/safetensors-reader.js";
@@ -79,13 +79,51 @@ async function locateWeights(dir: string): Promise<{ format: CheckpointFolder["f
   );
 }
 
+function readWeightsFile(path: string): Promise<TensorLocation[]> {
+  return path.endsWith(".safetensors") ? readSafetensors(path) : readTorchCheckpoint(path);
+}
+
+/** Meta's own layout: consolidated.00.pth beside params.json (7B has one part). */
+const META_WEIGHTS = "consolidated.00.pth";
+
+/**
+ * The first of `names` found in a weights file, a model folder (Hugging Face or Meta layout) or a sharded
+ * checkpoint's *.index.json. With an index only the shard holding the tensor is opened, and only its table is
+ * read: finding one tensor of a 13 GB LLaMA costs a few kilobytes.
+ */
+export async function findTensor(path: string, isFolder: boolean, names: readonly string[]): Promise<TensorLocation | null> {
+  let candidates: string[];
+  if (path.endsWith(".index.json")) {
+    const { expected } = await shardsFromIndex(dirname(path), basename(path));
+    const name = names.find((candidate) => expected.has(candidate));
+    candidates = name === undefined ? [] : [join(dirname(path), expected.get(name)!)];
+  } else if (isFolder) {
+    if (await exists(join(path, META_WEIGHTS))) {
+      candidates = [join(path, META_WEIGHTS)];
+    } else {
+      const { files, expected } = await locateWeights(path);
+      const name = names.find((candidate) => expected?.has(candidate));
+      candidates = (name === undefined ? files : [expected!.get(name)!]).map((file) => join(path, file));
+    }
+  } else {
+    candidates = [path];
+  }
+  for (const file of candidates) {
+    if (!(await exists(file))) throw new BillaError("bad_file", `${basename(file)} is missing from ${basename(dirname(file))}. Download it into the same folder.`);
+    const tensors = await readWeightsFile(file);
+    const found = names.map((name) => tensors.find((tensor) => tensor.name === name)).find((tensor) => tensor !== undefined);
+    if (found) return found;
+  }
+  return null;
+}
+
 export async function openCheckpointFolder(dir: string): Promise<CheckpointFolder> {
   const { format, files, expected } = await locateWeights(dir);
   const tensors = new Map<string, TensorLocation>();
   for (const file of files) {
     const path = join(dir, file);
     if (!(await exists(path))) throw new BillaError("bad_file", `${file} is missing from ${basename(dir)}. Download it into the same folder.`);
-    for (const tensor of format === "torch" ? await readTorchCheckpoint(path) : await readSafetensors(path)) {
+    for (const tensor of await readWeightsFile(path)) {
       if (tensors.has(tensor.name)) throw new BillaError("bad_file", `${tensor.name} appears twice in the checkpoint (in ${file} and an earlier part).`);
       tensors.set(tensor.name, tensor);
     }

@@ -4,7 +4,6 @@ import { dirname } from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
 import type { ConversionProgress, ConversionReport } from "../../../contract/api.js";
 import { BillaError } from "../../../contract/errors.js";
-import { halvesToFloats } from "../float16.js";
 import { GgmlType, OUTPUT_TYPES, ggmlRowBytes, type OutputType } from "../gguf/gguf-types.js";
 import { GgufWriter, type GgufTensorEntry } from "../gguf/gguf-writer.js";
 import { llamaMetadata } from "../gguf/llama-metadata.js";
@@ -61,7 +60,6 @@ async function encodeRows(plan: PlannedTensor, rows: Buffer, rowCount: number, o
   const { type } = plan.entry;
   const { dtype } = plan.source;
   if (isStoredAsIs(type, dtype)) return rows;
-  if (type === GgmlType.F32 && dtype === "F16") return Buffer.from(halvesToFloats(rows).buffer);
   const output = scratch.get("output", rowCount * ggmlRowBytes(type, plan.perRow));
   return options.quantizer.quantize({ type, source: rows, sourceType: dtype, rows: rowCount, perRow: plan.perRow }, options.signal, output);
 }

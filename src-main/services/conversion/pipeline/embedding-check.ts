@@ -2,13 +2,14 @@
 // look at its scale, so that a wrong LLaMA file is caught before gigabytes are written.
 import { basename } from "node:path";
 import { BillaError } from "../../../contract/errors.js";
-import { EMBEDDING_SUM_TOLERANCE, halfStatistics, publishedSumFor, restoreRows } from "../restore/embedding-restore.js";
-import { readTensorBytes, type TensorLocation } from "../tensor.js";
+import { floatsFrom, halvesFrom } from "../float16.js";
+import { EMBEDDING_SUM_TOLERANCE, floatStatistics, publishedSumFor, restoreFloats, type FloatStatistics } from "../restore/embedding-restore.js";
+import { readTensorBytes, type FloatTensorLocation, type TensorLocation } from "../tensor.js";
 import type { Scratch } from "./scratch.js";
 import type { SourceModel } from "./source-model.js";
 
 export interface EmbeddingCheck {
-  /** Float64 sum of every element of the (restored) embedding. */
+  /** Float64 sum of every element of the (restored) embedding, as float32 values before any rounding to float16. */
   sum: number;
   warnings: string[];
 }
@@ -32,25 +33,36 @@ export function readRows(tensor: TensorLocation, first: number, count: number, i
   return readTensorBytes(tensor, first * rowBytes, count * rowBytes, into);
 }
 
+/** Rows [first, first+count) of a 2-D float tensor as float32 values, whatever type they are stored in. */
+async function readValues(tensor: FloatTensorLocation, first: number, count: number, scratch: Scratch, purpose: "values" | "original-values"): Promise<Float32Array> {
+  const rowBytes = tensor.byteLength / tensor.shape[0]!;
+  const bytes = await readRows(tensor, first, count, scratch.get(purpose === "values" ? "read" : "original", count * rowBytes));
+  return floatsFrom(bytes, tensor.dtype, scratch.floats(purpose, count * tensor.shape[1]!));
+}
+
 /** Restores, in place, those of the embedding rows [first, first+count) that hold the original LLaMA's. */
-async function restoreInPlace(model: SourceModel, rows: Buffer, first: number, count: number, scratch: Scratch): Promise<void> {
+async function restoreInPlace(model: SourceModel, values: Float32Array, first: number, count: number, scratch: Scratch): Promise<void> {
   if (!model.restore) return;
   const overlap = Math.min(count, model.restore.original.shape[0]! - first);
   if (overlap <= 0) return;
-  const bytes = (rows.length / count) * overlap;
-  const original = await readRows(model.restore.original, first, overlap, scratch.get("original", bytes));
-  restoreRows(rows.subarray(0, bytes), original, model.restore.method);
+  restoreFloats(values, await readValues(model.restore.original, first, overlap, scratch, "original-values"), model.restore.method);
 }
 
-/** The embedding rows [first, first+count) as they go into the GGUF: restored where a LLaMA file was given. */
+/**
+ * The embedding rows [first, first+count) as they go into the output: as stored, or, where a LLaMA file was
+ * given, restored in float32 and then stored as BiLLa's script stores them (decrypt: float16, encrypt: float32).
+ */
 export async function embeddingRows(model: SourceModel, first: number, count: number, scratch: Scratch): Promise<Buffer> {
   const rowBytes = model.embedding.byteLength / model.embedding.shape[0]!;
-  const rows = await readRows(model.embedding, first, count, scratch.get("read", count * rowBytes));
-  await restoreInPlace(model, rows, first, count, scratch);
-  return rows;
+  if (!model.restore) return readRows(model.embedding, first, count, scratch.get("read", count * rowBytes));
+  const values = await readValues(model.embedding, first, count, scratch, "values");
+  await restoreInPlace(model, values, first, count, scratch);
+  if (model.restore.method === "encrypt") return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+  // The values are out of the read buffer by now, so their float16 form can take its place.
+  return halvesFrom(values, scratch.get("read", values.length * 2));
 }
 
-function rootMeanSquare(stats: { sumOfSquares: number; count: number }): number {
+function rootMeanSquare(stats: FloatStatistics): number {
   return Math.sqrt(stats.sumOfSquares / Math.max(1, stats.count));
 }
 
@@ -71,7 +83,7 @@ export async function checkEmbedding(
   const low = { sum: 0, sumOfSquares: 0, count: 0 };
   const high = { sum: 0, sumOfSquares: 0, count: 0 };
   const lowAsGiven = { sum: 0, sumOfSquares: 0, count: 0 };
-  const add = (into: typeof low, stats: typeof low) => {
+  const add = (into: FloatStatistics, stats: FloatStatistics) => {
     into.sum += stats.sum;
     into.sumOfSquares += stats.sumOfSquares;
     into.count += stats.count;
@@ -79,12 +91,12 @@ export async function checkEmbedding(
 
   for (const [first, count] of rowChunks(rows, rowBytes, options.chunkBytes)) {
     options.signal?.throwIfAborted();
-    const lowBytes = Math.max(0, Math.min(count, splitRow - first)) * rowBytes;
-    const rows = await readRows(model.embedding, first, count, options.scratch.get("read", count * rowBytes));
-    if (model.restore) add(lowAsGiven, halfStatistics(rows.subarray(0, lowBytes)));
-    await restoreInPlace(model, rows, first, count, options.scratch);
-    add(low, halfStatistics(rows.subarray(0, lowBytes)));
-    add(high, halfStatistics(rows.subarray(lowBytes)));
+    const lowValues = Math.max(0, Math.min(count, splitRow - first)) * hidden;
+    const values = await readValues(model.embedding, first, count, options.scratch, "values");
+    if (model.restore) add(lowAsGiven, floatStatistics(values.subarray(0, lowValues)));
+    await restoreInPlace(model, values, first, count, options.scratch);
+    add(low, floatStatistics(values.subarray(0, lowValues)));
+    add(high, floatStatistics(values.subarray(lowValues)));
     options.onBytes(count * rowBytes);
   }
 
@@ -126,14 +138,10 @@ const SAMPLE_ROWS = 256;
  */
 export async function embeddingForm(model: SourceModel, scratch: Scratch): Promise<"released" | "restored" | "unknown"> {
   const rows = model.embedding.shape[0]!;
-  // BiLLa publishes float16 weights; the statistics below read float16.
-  if (rows < 100 || model.embedding.dtype !== "F16") return "unknown";
-  const rowBytes = model.embedding.byteLength / rows;
-  const sample = async (first: number) => {
-    const count = Math.min(SAMPLE_ROWS, Math.floor(rows / 10));
-    return halfStatistics(await readRows(model.embedding, first, count, scratch.get("read", count * rowBytes)));
-  };
+  if (rows < 100) return "unknown";
+  const count = Math.min(SAMPLE_ROWS, Math.floor(rows / 10));
+  const sample = async (first: number) => floatStatistics(await readValues(model.embedding, first, count, scratch, "values"));
   const llamaPart = await sample(Math.floor(rows / 10));
-  const addedPart = await sample(rows - Math.min(SAMPLE_ROWS, Math.floor(rows / 10)));
+  const addedPart = await sample(rows - count);
   return rootMeanSquare(llamaPart) / rootMeanSquare(addedPart) > RELEASED_SCALE ? "released" : "restored";
 }

@@ -12,7 +12,8 @@ import { checkFreeSpace, refuseExisting, writeAtomically } from "./atomic-output
 import { checkEmbedding, embeddingRows, readRows, rowChunks } from "./embedding-check.js";
 import { ProgressMeter } from "./progress-meter.js";
 import { DEFAULT_CHUNK_BYTES, Scratch } from "./scratch.js";
-import type { SourceModel } from "./source-model.js";
+import type { SourceModel, SourceTensor } from "./source-model.js";
+import { DTYPE_BYTES, elementCount } from "../tensor.js";
 
 /** Files a Hugging Face model folder carries besides its weights. */
 const COMPANION_FILES = /^(config|generation_config|tokenizer_config|special_tokens_map|added_tokens)\.json$|^tokenizer\.(model|json)$/;
@@ -27,13 +28,19 @@ export interface RestoreOptions {
   chunkBytes?: number;
 }
 
+/** Bytes a tensor takes in the restored checkpoint (a released float32 embedding comes out float16). */
+function outputBytes(tensor: SourceTensor): number {
+  return elementCount(tensor.location.shape) * DTYPE_BYTES[tensor.dtype];
+}
+
 export async function restoreToSafetensors(options: RestoreOptions): Promise<ConversionReport> {
   const started = performance.now();
   const { model, signal } = options;
   if (!model.restore) throw new BillaError("invalid_input", "Restoring needs the original LLaMA file (--meta_llama_pth_file).");
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const total = model.tensors.reduce((sum, tensor) => sum + tensor.location.byteLength, 0);
-  const meter = new ProgressMeter("restore", total + model.embedding.byteLength, model.tensors.length, options.onProgress ?? (() => undefined));
+  const inputBytes = model.tensors.reduce((sum, tensor) => sum + tensor.location.byteLength, 0);
+  const total = model.tensors.reduce((sum, tensor) => sum + outputBytes(tensor), 0);
+  const meter = new ProgressMeter("restore", inputBytes + model.embedding.byteLength, model.tensors.length, options.onProgress ?? (() => undefined));
   let done = 0;
 
   await refuseExisting(options.outDir);
@@ -54,7 +61,7 @@ export async function restoreToSafetensors(options: RestoreOptions): Promise<Con
     for (const file of await readdir(model.dir)) {
       if (COMPANION_FILES.test(file)) await copyFile(join(model.dir, file), join(staging, file));
     }
-    const entries = model.tensors.map((tensor) => ({ name: tensor.hf, dtype: tensor.location.dtype, shape: tensor.location.shape }));
+    const entries = model.tensors.map((tensor) => ({ name: tensor.hf, dtype: tensor.dtype, shape: tensor.location.shape }));
     await writeAtomically(
       join(staging, "model.safetensors"),
       async (file) => {

@@ -3,17 +3,16 @@
 import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { BillaError } from "../../../contract/errors.js";
-import { openCheckpointFolder, type CheckpointFolder, readJsonFile } from "../checkpoint/checkpoint-folder.js";
+import { findTensor, openCheckpointFolder, type CheckpointFolder, readJsonFile } from "../checkpoint/checkpoint-folder.js";
 import { readHfConfig, type LlamaHyperParameters } from "../checkpoint/hf-config.js";
 import { isIgnoredTensor, llamaTensorNames, type TensorNaming } from "../gguf/tensor-names.js";
-import { checkRestoreShapes, type RestoreMethod } from "../restore/embedding-restore.js";
-import { readSafetensors } from "../safetensors/safetensors-reader.js";
-import { isFloatDType, type FloatDType, type TensorLocation } from "../tensor.js";
+import { checkRestoreShapes, restoredDType, type RestoreMethod } from "../restore/embedding-restore.js";
+import { isFloatTensor, type FloatDType, type FloatTensorLocation, type TensorLocation } from "../tensor.js";
 import { readSentencePieceModel, type SentencePieceModel } from "../tokenizer/sentencepiece-model.js";
-import { readTorchCheckpoint } from "../torch/torch-checkpoint.js";
 
 export interface SourceTensor extends TensorNaming {
-  location: TensorLocation;
+  location: FloatTensorLocation;
+  /** The type of the rows the pipeline hands on: as stored, except a restored embedding (see restoredDType). */
   dtype: FloatDType;
 }
 
@@ -25,31 +24,27 @@ export interface SourceModel {
   addedTokens: Record<string, number> | null;
   /** In the order they are written. */
   tensors: SourceTensor[];
-  embedding: TensorLocation;
-  restore: { original: TensorLocation; method: RestoreMethod } | null;
+  embedding: FloatTensorLocation;
+  restore: { original: FloatTensorLocation; method: RestoreMethod } | null;
 }
-
-const EMBEDDING = "model.embed_tokens.weight";
 
 function asRecord(value: unknown): Record<string, unknown> | null {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }
 
-/** Meta's consolidated.00.pth, a Hugging Face LLaMA folder, or a single HF weights file. */
+const ORIGINAL_EMBEDDING_NAMES = ["tok_embeddings.weight", "model.embed_tokens.weight"];
+
+/**
+ * The original LLaMA's word embedding from Meta's consolidated.00.pth (or its folder), a Hugging Face LLaMA folder
+ * in any layout, its *.index.json, or one weights file. Only the tables of the files that may hold it are read.
+ */
 export async function openOriginalEmbedding(path: string): Promise<TensorLocation> {
   const info = await stat(path).catch(() => {
     throw new BillaError("not_found", `${path} does not exist. Choose Meta's LLaMA-7B consolidated.00.pth, or a Hugging Face LLaMA-7B folder.`);
   });
-  if (info.isDirectory()) {
-    const folder = await openCheckpointFolder(path);
-    const embedding = folder.tensors.get(EMBEDDING);
-    if (!embedding) throw new BillaError("bad_file", `${basename(path)} has no ${EMBEDDING}: it is not a LLaMA checkpoint.`);
-    return embedding;
-  }
-  const tensors = path.endsWith(".safetensors") ? await readSafetensors(path) : await readTorchCheckpoint(path);
-  const embedding = tensors.find((tensor) => tensor.name === "tok_embeddings.weight" || tensor.name === EMBEDDING);
+  const embedding = await findTensor(path, info.isDirectory(), ORIGINAL_EMBEDDING_NAMES);
   if (!embedding) {
-    throw new BillaError("bad_file", `${basename(path)} has no tok_embeddings.weight: it is not Meta's LLaMA checkpoint. Choose LLaMA-7B's consolidated.00.pth.`);
+    throw new BillaError("bad_file", `${basename(path)} has no tok_embeddings.weight or model.embed_tokens.weight: it is not a LLaMA checkpoint. Choose LLaMA-7B's consolidated.00.pth or a Hugging Face LLaMA-7B folder.`);
   }
   return embedding;
 }
@@ -107,7 +102,7 @@ export async function openSourceModel(options: {
   const tensors: SourceTensor[] = namings.map((naming) => {
     const location = folder.tensors.get(naming.hf);
     if (!location) throw new BillaError("bad_file", `The checkpoint has no ${naming.hf}. The download is incomplete, or it is not a LLaMA model.`);
-    if (!isFloatDType(location.dtype)) throw new BillaError("bad_file", `${naming.hf} holds ${location.dtype} values; model weights are floating point.`);
+    if (!isFloatTensor(location)) throw new BillaError("bad_file", `${naming.hf} holds ${location.dtype} values; model weights are floating point.`);
     const tensor = { ...naming, location, dtype: location.dtype };
     checkShape(tensor, expectedShape(naming, hyper));
     return tensor;
@@ -125,6 +120,7 @@ export async function openSourceModel(options: {
     const original = await openOriginalEmbedding(options.originalLlama);
     checkRestoreShapes(embedding, original);
     restore = { original, method: options.method ?? "decrypt" };
+    tensors[0]!.dtype = restoredDType(restore.method);
   }
   return {
     dir: options.modelDir,

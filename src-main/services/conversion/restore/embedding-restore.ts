@@ -1,26 +1,32 @@
 // BiLLa's released word embedding holds trained + original LLaMA on its first rows (embedding_convert.py).
-// Restoring subtracts the original again ("decrypt"); "encrypt" adds it. The arithmetic is torch's:
-// both operands as float32, the result rounded to the released tensor's float16.
+// Restoring subtracts the original again ("decrypt"); "encrypt" adds it. The arithmetic is torch's: both
+// operands as float32, whatever they are stored as; decrypt then rounds the whole tensor with `.half()`, while
+// encrypt saves float32, so BiLLa's release has a float32 embedding among float16 weights.
 import { BillaError } from "../../../contract/errors.js";
-import { floatToHalf, halfToFloat } from "../float16.js";
-import type { TensorLocation } from "../tensor.js";
+import { isFloatTensor, type FloatDType, type FloatTensorLocation, type TensorLocation } from "../tensor.js";
 
 export type RestoreMethod = "decrypt" | "encrypt";
 
-/** Checksums BiLLa publishes for the restored embedding (float32 sum of all its elements). */
+/** Checksums BiLLa publishes for the restored embedding (float32 sum of all its elements before `.half()`). */
 export const PUBLISHED_EMBEDDING_SUMS: readonly { model: string; rows: number; hidden: number; sum: number }[] = [
   { model: "BiLLa-7B-SFT", rows: 46943, hidden: 4096, sum: -3756.942626953125 },
 ];
 /** The published sum was taken in float32 in an unknown order; a wrong LLaMA file misses it by hundreds. */
 export const EMBEDDING_SUM_TOLERANCE = 1;
 
-const HALF_TO_FLOAT = Float32Array.from({ length: 0x10000 }, (_, bits) => halfToFloat(bits));
+/** The type the embedding leaves the restore step in, as BiLLa's script writes it. */
+export function restoredDType(method: RestoreMethod): FloatDType {
+  return method === "decrypt" ? "F16" : "F32";
+}
 
-export function checkRestoreShapes(billa: TensorLocation, original: TensorLocation): void {
+export function checkRestoreShapes(billa: FloatTensorLocation, original: TensorLocation): asserts original is FloatTensorLocation {
   const [rows, hidden] = billa.shape;
   const [originalRows, originalHidden] = original.shape;
   if (billa.shape.length !== 2 || original.shape.length !== 2) {
     throw new BillaError("bad_file", "The word embeddings must be two-dimensional tables; one of the files holds something else.");
+  }
+  if (!isFloatTensor(original)) {
+    throw new BillaError("bad_file", `The LLaMA file's embedding holds ${original.dtype} values, not floating-point weights: it is not a LLaMA checkpoint.`);
   }
   if (hidden !== originalHidden) {
     throw new BillaError(
@@ -31,33 +37,29 @@ export function checkRestoreShapes(billa: TensorLocation, original: TensorLocati
   if (originalRows! > rows!) {
     throw new BillaError("bad_file", `The LLaMA file has ${originalRows} tokens, more than BiLLa's ${rows}: it is not the original LLaMA-7B. Choose Meta's original consolidated.00.pth.`);
   }
-  if (billa.dtype !== "F16" || original.dtype !== "F16") {
-    throw new BillaError("bad_file", `BiLLa and LLaMA embeddings are float16; these are ${billa.dtype} and ${original.dtype}. Use the files as released.`);
-  }
 }
 
-/** float16 values as 16-bit integers, without copying (row pieces always start at even offsets). */
-function halves(bytes: Buffer): Uint16Array {
-  return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
-}
-
-/** Restores (or encrypts) whole rows in place: `billaRows` and `originalRows` hold the same rows, float16. */
-export function restoreRows(billaRows: Buffer, originalRows: Buffer, method: RestoreMethod): void {
+/**
+ * Subtracts (decrypt) or adds (encrypt) the original rows, in place, in float32: a Float32Array store rounds
+ * the exact double result to float32, which is what torch's float32 arithmetic gives.
+ */
+export function restoreFloats(values: Float32Array, original: Float32Array, method: RestoreMethod): void {
   const sign = method === "decrypt" ? -1 : 1;
-  const billa = halves(billaRows);
-  const original = halves(originalRows);
-  for (let i = 0; i < billa.length; i++) {
-    billa[i] = floatToHalf(Math.fround(HALF_TO_FLOAT[billa[i]!]! + sign * HALF_TO_FLOAT[original[i]!]!));
-  }
+  for (let i = 0; i < original.length; i++) values[i] = values[i]! + sign * original[i]!;
 }
 
-/** Float64 sum and sum of squares of float16 values, for the checksum and the "already restored" check. */
-export function halfStatistics(bytes: Buffer): { sum: number; sumOfSquares: number; count: number } {
-  const values = halves(bytes);
+export interface FloatStatistics {
+  sum: number;
+  sumOfSquares: number;
+  count: number;
+}
+
+/** Float64 sum and sum of squares, for the checksum and the "released or restored" check. */
+export function floatStatistics(values: Float32Array): FloatStatistics {
   let sum = 0;
   let sumOfSquares = 0;
   for (let i = 0; i < values.length; i++) {
-    const value = HALF_TO_FLOAT[values[i]!]!;
+    const value = values[i]!;
     sum += value;
     sumOfSquares += value * value;
   }

@@ -1,14 +1,12 @@
 // Writes a .safetensors file: 8-byte header length, JSON header (padded to 8 bytes), then the data.
 import type { FileHandle } from "node:fs/promises";
-import { elementCount, type DType } from "../tensor.js";
+import { DTYPE_BYTES, elementCount, type DType } from "../tensor.js";
 
 export interface SafetensorsEntry {
   name: string;
   dtype: DType;
   shape: number[];
 }
-
-const BYTES: Record<DType, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4 };
 
 export class SafetensorsWriter {
   #position: number;
@@ -25,7 +23,7 @@ export class SafetensorsWriter {
     const header: Record<string, unknown> = { __metadata__: metadata };
     let offset = 0;
     for (const entry of entries) {
-      const bytes = elementCount(entry.shape) * BYTES[entry.dtype];
+      const bytes = elementCount(entry.shape) * DTYPE_BYTES[entry.dtype];
       header[entry.name] = { dtype: entry.dtype, shape: entry.shape, data_offsets: [offset, offset + bytes] };
       offset += bytes;
     }
