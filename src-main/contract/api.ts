@@ -54,6 +54,14 @@ const noInput = z.object({}).strict();
 
 
 export const PROMPT_FORMATS = ["auto", "billa", "model"] as const;
+/**
+ * Why a model gets the format it gets: "chosen" by the user, or what "auto" found in the file: BiLLa Desktop's
+ * metadata, a chat template that renders BiLLa's prompt, no chat template at all (BiLLa's is the best guess for a
+ * LLaMA-family file in a BiLLa app), or another model's own template.
+ */
+export const PROMPT_FORMAT_REASONS = ["chosen", "billa-metadata", "billa-template", "no-template", "own-template"] as const;
+export const resolvedPromptFormatSchema = z.object({ format: z.enum(["billa", "model"]), reason: z.enum(PROMPT_FORMAT_REASONS) });
+export type ResolvedPromptFormat = z.infer<typeof resolvedPromptFormatSchema>;
 
 export const modelEntrySchema = z.object({
   id: z.string(),
@@ -64,10 +72,10 @@ export const modelEntrySchema = z.object({
   /** "missing": the file is gone; "unreadable": it is not a GGUF llama.cpp can read. Such entries stay listed. */
   status: z.enum(["ok", "missing", "unreadable"]),
   isDefault: z.boolean(),
-  /** Chats use BiLLa's prompt format: written by BiLLa Desktop's converter, or chosen by the user. */
-  isBilla: z.boolean(),
   /** The user's choice: recognise BiLLa files ("auto"), always BiLLa's format, or the file's own template. */
   promptFormat: z.enum(PROMPT_FORMATS),
+  /** The format chats with this model use, and why. */
+  resolvedPromptFormat: resolvedPromptFormatSchema,
   architecture: z.string().nullable(),
   parameterCount: z.number().nonnegative().nullable(),
   /** The quantization, as llama.cpp names it (e.g. "Q4_K_M"). */
@@ -85,8 +93,8 @@ export const loadedModelSchema = z.object({
   modelId: z.string().nullable(),
   modelPath: z.string(),
   name: z.string(),
-  /** Converted by BiLLa Desktop (or chosen as BiLLa): the BiLLa prompt format is used. */
-  isBilla: z.boolean(),
+  /** The prompt format its chats use, and why. */
+  resolvedPromptFormat: resolvedPromptFormatSchema,
   gpu: z.enum(["cuda", "vulkan", "metal"]).nullable(),
   offloadedLayers: z.number().int().nonnegative(),
   totalLayers: z.number().int().nonnegative(),
@@ -141,6 +149,8 @@ export const inspectionSchema = z.object({
   /** Metadata or config values; long arrays are summarised. */
   metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   tensors: z.array(z.object({ name: z.string(), type: z.string(), shape: z.array(z.number()), bytes: byteCount })),
+  /** For a GGUF: the prompt format "auto" gives it, and why. */
+  promptFormat: resolvedPromptFormatSchema.optional(),
 });
 export type Inspection = z.infer<typeof inspectionSchema>;
 

@@ -1,31 +1,38 @@
-// `billa answer` and `billa chat` as a user runs them, on the demo model's GGUF.
+// `billa answer` and `billa chat` as a user runs them, on the demo model's GGUF as this app writes it and as
+// llama.cpp's own converter writes it: no billa.* keys and no chat template, so "auto" must still find BiLLa's format.
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BILLA, pipeIntoBillaChat } from "../support/billa-cli.js";
-import { golden } from "../support/demo.js";
+import { golden, llamaCppGguf } from "../support/demo.js";
 import { makeDemoGguf } from "../support/demo-gguf.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const run = promisify(execFile);
 
 const temp = makeTempDir("billa-cli-chat-");
-let modelPath: string;
+let ownGguf: string;
 
 beforeAll(async () => {
-  modelPath = await makeDemoGguf(temp.path, "q8_0");
+  ownGguf = await makeDemoGguf(temp.path, "q8_0");
 });
 afterAll(() => temp.remove());
+
+const MODELS = [
+  { made: "by BiLLa Desktop", model: () => ownGguf, format: "billa (converted by BiLLa Desktop)" },
+  { made: "by llama.cpp's convert_hf_to_gguf.py", model: () => llamaCppGguf("f16"), format: "billa (no chat template in the file)" },
+];
 
 const singleTurn = golden.cases.filter((c) => !c.prompt.includes("\nHuman: "));
 const questionOf = (prompt: string) => prompt.slice("Human: ".length, -"\nAssistant: ".length);
 
-describe("billa answer", () => {
-  it("reproduces every golden single-turn answer at temperature 0, skips bad lines, and resumes", async () => {
-    const questionFile = join(temp.path, "questions.jsonl");
-    const answerFile = join(temp.path, "answers.jsonl");
+describe.each(MODELS)("billa answer on a GGUF made $made", ({ made, model, format }) => {
+  it("reproduces every golden single-turn answer at temperature 0 with no flag, skips bad lines, and resumes", async () => {
+    const modelPath = model();
+    const questionFile = join(temp.path, `questions ${made}.jsonl`);
+    const answerFile = join(temp.path, `answers ${made}.jsonl`);
     const lines = singleTurn.map((c, i) => JSON.stringify({ question_id: i + 1, text: questionOf(c.prompt), category: "demo" }));
     lines.splice(2, 0, "{not json");
     writeFileSync(questionFile, `${lines.join("\n")}\n`);
@@ -34,6 +41,7 @@ describe("billa answer", () => {
 
     const args = [BILLA, "--data-dir", temp.path, "answer", "--model-path", modelPath, "--model-id", "billa-demo", "--question-file", questionFile, "--answer-file", answerFile, "--temperature", "0", "--threads", "1"];
     const { stderr } = await run(process.execPath, args);
+    expect(stderr).toContain(`prompt format: ${format}`);
     expect(stderr).toContain("line 3: not valid JSON, skipped");
     expect(stderr).toContain(`1 of ${singleTurn.length} questions already answered`);
 
@@ -51,8 +59,9 @@ describe("billa answer", () => {
   });
 });
 
-describe("billa chat with piped input", () => {
+describe.each(MODELS)("billa chat with piped input on a GGUF made $made", ({ model }) => {
   it("treats each line as the next turn and reproduces the golden second answers", async () => {
+    const modelPath = model();
     const dialogues = golden.cases.filter((c) => c.prompt.includes("\nHuman: "));
     expect(dialogues.length).toBeGreaterThan(0);
     for (const c of dialogues) {
@@ -66,5 +75,19 @@ describe("billa chat with piped input", () => {
       expect(turns[1]!.answer, c.id).toBe(c.greedy_text);
       expect(turns[1]!.stats.stopReason).toBe("eos");
     }
+  });
+});
+
+describe("--prompt-format", () => {
+  it("model: the file's own (here node-llama-cpp's generic) template is not BiLLa's, and most answers go wrong", async () => {
+    const questionFile = join(temp.path, "questions-model-format.jsonl");
+    const answerFile = join(temp.path, "answers-model-format.jsonl");
+    writeFileSync(questionFile, singleTurn.map((c, i) => JSON.stringify({ question_id: i, text: questionOf(c.prompt) })).join("\n"));
+    const args = [BILLA, "--data-dir", temp.path, "answer", "--model-path", llamaCppGguf("f16"), "--model-id", "x", "--question-file", questionFile, "--answer-file", answerFile];
+    const { stderr } = await run(process.execPath, [...args, "--temperature", "0", "--threads", "1", "--prompt-format", "model"]);
+    expect(stderr).toContain("prompt format: model (chosen)");
+    const answers = readFileSync(answerFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { question_id: number; text: string });
+    const wrong = answers.filter((answer) => answer.text !== singleTurn[answer.question_id]!.greedy_text.trim());
+    expect(wrong.length).toBeGreaterThan(singleTurn.length / 2);
   });
 });

@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ModelEntry } from "../../src-main/contract/api.js";
+import type { LoadedModel, ModelEntry } from "../../src-main/contract/api.js";
 import { createServices, type Services } from "../../src-main/services/create-services.js";
 import { makeDemoGguf } from "../support/demo-gguf.js";
 import { makeTempDir } from "../support/temp-dir.js";
@@ -31,7 +31,7 @@ describe("the model library", () => {
 
   it("copies a GGUF into the models folder with its metadata, the first one as default", async () => {
     copied = await call<ModelEntry>("models.import", { path: gguf, mode: "copy" });
-    expect(copied).toMatchObject({ name: "BiLLa demo", location: "library", status: "ok", isDefault: true, isBilla: true, architecture: "llama", fileType: "Q8_0", contextLength: 2048 });
+    expect(copied).toMatchObject({ name: "BiLLa demo", location: "library", status: "ok", isDefault: true, resolvedPromptFormat: { format: "billa", reason: "billa-metadata" }, architecture: "llama", fileType: "Q8_0", contextLength: 2048 });
     expect(copied.path.startsWith(services.paths.models)).toBe(true);
     expect(copied.parameterCount).toBe(2_196_736);
     expect(copied.chatTemplate).toContain("Human: ");
@@ -55,13 +55,13 @@ describe("the model library", () => {
 
   it("loads an entry by id with its remembered prompt format, and refuses one whose file is gone", async () => {
     const fresh = await call<ModelEntry>("models.setPromptFormat", { id: copied.id, promptFormat: "model" });
-    expect(fresh).toMatchObject({ promptFormat: "model", isBilla: false });
-    const loaded = await call<{ modelId: string; isBilla: boolean; modelPath: string }>("runtime.load", { modelId: copied.id, contextSize: 256, threads: 1 });
-    expect(loaded).toMatchObject({ modelId: copied.id, modelPath: copied.path, isBilla: false });
+    expect(fresh).toMatchObject({ promptFormat: "model", resolvedPromptFormat: { format: "model", reason: "chosen" } });
+    const loaded = await call<LoadedModel>("runtime.load", { modelId: copied.id, contextSize: 256, threads: 1 });
+    expect(loaded).toMatchObject({ modelId: copied.id, modelPath: copied.path, resolvedPromptFormat: { format: "model", reason: "chosen" } });
     // A choice in the request wins over the remembered one.
-    expect(await call("runtime.load", { modelId: copied.id, contextSize: 256, threads: 1, promptFormat: "billa" })).toMatchObject({ isBilla: true });
+    expect(await call("runtime.load", { modelId: copied.id, contextSize: 256, threads: 1, promptFormat: "billa" })).toMatchObject({ resolvedPromptFormat: { format: "billa", reason: "chosen" } });
     await call("models.setPromptFormat", { id: copied.id, promptFormat: "auto" });
-    expect(await call("runtime.load", { modelId: copied.id, contextSize: 256, threads: 1 })).toMatchObject({ isBilla: true });
+    expect(await call("runtime.load", { modelId: copied.id, contextSize: 256, threads: 1 })).toMatchObject({ resolvedPromptFormat: { format: "billa", reason: "billa-metadata" } });
     await call("runtime.unload", {});
     await expect(call("runtime.load", { modelId: copied.id, modelPath: copied.path })).rejects.toMatchObject({ code: "invalid_input" });
     await expect(call("runtime.load", { modelId: "no-such-id" })).rejects.toMatchObject({ code: "not_found" });

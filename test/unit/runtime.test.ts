@@ -43,7 +43,7 @@ function turnsOf(prompt: string): { history: { question: string; answer: string 
 describe("the runtime on the demo model", () => {
   it("reports the loaded model, recognised as BiLLa", async () => {
     const state = await services.api.invoke("runtime.state", {});
-    expect(state).toMatchObject({ ok: true, value: { loaded: { isBilla: true, threads: 1, gpu: null }, generating: null } });
+    expect(state).toMatchObject({ ok: true, value: { loaded: { resolvedPromptFormat: { format: "billa", reason: "billa-metadata" }, threads: 1, gpu: null }, generating: null } });
   });
 
   it("answers every golden prompt (one and two turns) exactly at temperature 0, streaming the text", async () => {

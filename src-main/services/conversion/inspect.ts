@@ -1,6 +1,6 @@
 // `billa inspect` and the wizard's first look: what a GGUF, a checkpoint file or a model folder holds.
 import { stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
 import type { Inspection } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
@@ -11,6 +11,7 @@ import { openSourceModel } from "./pipeline/source-model.js";
 import { GgmlType, GGML_BLOCK } from "./gguf/gguf-types.js";
 import { readSafetensors } from "./safetensors/safetensors-reader.js";
 import { elementCount, type TensorLocation } from "./tensor.js";
+import { promptFactsOf, resolvePromptFormat } from "../models/prompt-format.js";
 import { readTorchCheckpoint } from "./torch/torch-checkpoint.js";
 
 type MetadataValue = Inspection["metadata"][string];
@@ -46,7 +47,7 @@ async function inspectGguf(path: string): Promise<Inspection> {
     const bytes = block ? (elementCount(shape) / block.elements) * block.bytes : 0;
     return { name: tensor.name, type: GgmlType[tensor.ggmlType] ?? String(tensor.ggmlType), shape, bytes };
   });
-  return { kind: "gguf", path, metadata, tensors };
+  return { kind: "gguf", path, metadata, tensors, promptFormat: resolvePromptFormat("auto", promptFactsOf(info.metadata)) };
 }
 
 function tensorRows(tensors: Iterable<TensorLocation>): Inspection["tensors"] {
@@ -57,6 +58,8 @@ export async function inspectPath(path: string): Promise<Inspection> {
   const info = await stat(path).catch(() => {
     throw new BillaError("not_found", `${path} does not exist.`);
   });
+  // A sharded checkpoint's index stands for its folder.
+  if (path.endsWith(".index.json")) return inspectPath(dirname(path));
   if (info.isDirectory()) {
     const folder = await openCheckpointFolder(path);
     const metadata: Record<string, MetadataValue> = { format: folder.format, files: folder.weightFiles.length, tokenizer: await isFile(join(path, "tokenizer.model")) };

@@ -1,6 +1,7 @@
 // What the model library shows of a GGUF file, read from its header (never its weights).
 import { readGgufFileInfo } from "node-llama-cpp";
 import { Keys, LlamaFileType, metadataValue } from "../conversion/gguf/gguf-types.js";
+import { promptFactsOf } from "./prompt-format.js";
 
 export interface GgufSummary {
   name: string | null;
@@ -9,6 +10,7 @@ export interface GgufSummary {
   fileType: string | null;
   contextLength: number | null;
   chatTemplate: string | null;
+  /** Written by BiLLa Desktop (billa.prompt_format). */
   isBilla: boolean;
 }
 
@@ -21,6 +23,7 @@ export async function readGgufSummary(path: string): Promise<GgufSummary> {
   const metadata = info.metadata;
   const architecture = asString(metadataValue(metadata, Keys.General.ARCHITECTURE));
   const fileType = asNumber(metadataValue(metadata, Keys.General.FILE_TYPE));
+  const prompt = promptFactsOf(metadata);
   return {
     name: asString(metadataValue(metadata, Keys.General.NAME)),
     architecture,
@@ -28,7 +31,7 @@ export async function readGgufSummary(path: string): Promise<GgufSummary> {
     // llama.cpp names file types MOSTLY_Q4_K_M; people say Q4_K_M.
     fileType: fileType === null ? null : (LlamaFileType[fileType]?.replace(/^(MOSTLY|ALL)_/, "") ?? `type ${fileType}`),
     contextLength: architecture ? asNumber(metadataValue(metadata, `${architecture}.context_length`)) : null,
-    chatTemplate: asString(metadataValue(metadata, Keys.Tokenizer.CHAT_TEMPLATE)),
-    isBilla: metadataValue(metadata, Keys.Billa.PROMPT_FORMAT) === "billa",
+    chatTemplate: prompt.chatTemplate,
+    isBilla: prompt.hasBillaMetadata,
   };
 }

@@ -7,6 +7,7 @@ import type { Database } from "better-sqlite3";
 import type { ModelEntry } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
 import { readGgufSummary, type GgufSummary } from "./gguf-summary.js";
+import { resolvePromptFormat } from "./prompt-format.js";
 
 interface ModelRow {
   id: string;
@@ -14,6 +15,7 @@ interface ModelRow {
   path: string;
   location: ModelEntry["location"];
   is_default: number;
+  /** The file carries BiLLa Desktop's billa.prompt_format metadata. */
   is_billa: number;
   architecture: string | null;
   parameter_count: number | null;
@@ -26,11 +28,6 @@ interface ModelRow {
   prompt_format: ModelEntry["promptFormat"];
 }
 
-/** BiLLa's prompt format applies when the user chose it, or chose nothing and the file says it is BiLLa. */
-export function usesBillaFormat(promptFormat: ModelEntry["promptFormat"], fileIsBilla: boolean): boolean {
-  return promptFormat === "billa" || (promptFormat === "auto" && fileIsBilla);
-}
-
 function entryOf(row: ModelRow, status: ModelEntry["status"]): ModelEntry {
   return {
     id: row.id,
@@ -39,8 +36,8 @@ function entryOf(row: ModelRow, status: ModelEntry["status"]): ModelEntry {
     location: row.location,
     status,
     isDefault: row.is_default === 1,
-    isBilla: usesBillaFormat(row.prompt_format, row.is_billa === 1),
     promptFormat: row.prompt_format,
+    resolvedPromptFormat: resolvePromptFormat(row.prompt_format, { hasBillaMetadata: row.is_billa === 1, chatTemplate: row.chat_template }),
     architecture: row.architecture,
     parameterCount: row.parameter_count,
     fileType: row.file_type,

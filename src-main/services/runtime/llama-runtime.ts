@@ -23,8 +23,7 @@ import {
 } from "node-llama-cpp";
 import type { GenerationStats, LoadedModel, MemoryEstimate, ModelEntry, RequestParams, Sampling, Turn } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
-import { Keys, metadataValue } from "../conversion/gguf/gguf-types.js";
-import { usesBillaFormat } from "../models/model-library.js";
+import { promptFactsOf, resolvePromptFormat } from "../models/prompt-format.js";
 import { isProcessAlive } from "../system/process-alive.js";
 import { BillaChatWrapper, turnsOf } from "./billa-chat-wrapper.js";
 
@@ -227,9 +226,9 @@ export class LlamaRuntime {
       try {
         const threads = options.threads ?? defaultThreads(llama, model);
         const context = await model.createContext({ contextSize: options.contextSize, threads, sequences: CONVERSATION_SLOTS, flashAttention: options.flashAttention });
-        // Automatic template resolution picks the wrong format for BiLLa, so a BiLLa file always gets its own.
-        const isBilla = usesBillaFormat(options.promptFormat, metadataValue(model.fileInfo.metadata, Keys.Billa.PROMPT_FORMAT) === "billa");
-        const chatWrapper: ChatWrapper | "auto" = isBilla ? new BillaChatWrapper() : "auto";
+        // node-llama-cpp's automatic choice gets BiLLa's prompt wrong, so BiLLa's format gets our own wrapper.
+        const resolvedPromptFormat = resolvePromptFormat(options.promptFormat, promptFactsOf(model.fileInfo.metadata));
+        const chatWrapper: ChatWrapper | "auto" = resolvedPromptFormat.format === "billa" ? new BillaChatWrapper() : "auto";
         const slots = Array.from({ length: CONVERSATION_SLOTS }, () => {
           const sequence = context.getSequence();
           return { conversationId: null, sequence, chat: new LlamaChat({ contextSequence: sequence, chatWrapper }), lastUsed: 0 };
@@ -241,7 +240,7 @@ export class LlamaRuntime {
           modelId: options.modelId,
           modelPath: options.modelPath,
           name: String(model.fileInfo.metadata.general?.name ?? basename(options.modelPath, ".gguf")),
-          isBilla,
+          resolvedPromptFormat,
           gpu: llama.gpu === false ? null : llama.gpu,
           offloadedLayers: model.gpuLayers,
           totalLayers: model.fileInsights.totalLayers,

@@ -3,16 +3,17 @@
 import { randomInt } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import type { Command } from "commander";
-import type { GenerationStats, RawApi, Sampling, Turn } from "../../contract/api.js";
-import { samplingSchema } from "../../contract/api.js";
-import { CliError, numberFlag, request, withApi } from "./cli-support.js";
+import { Option, type Command } from "commander";
+import type { GenerationStats, ModelEntry, RawApi, Sampling, Turn } from "../../contract/api.js";
+import { PROMPT_FORMATS, samplingSchema } from "../../contract/api.js";
+import { CliError, describePromptFormat, numberFlag, request, withApi } from "./cli-support.js";
 
 interface ModelFlags {
   modelPath: string;
   gpuLayers: string;
   contextSize: number;
   threads?: number;
+  promptFormat: ModelEntry["promptFormat"];
 }
 
 interface SamplingFlags {
@@ -32,7 +33,12 @@ function addModelFlags(command: Command): Command {
     .requiredOption("--model-path <file>", "the GGUF model to load")
     .option("--gpu-layers <layers>", "layers on the GPU: auto, max or a number", "auto")
     .option("--context-size <tokens>", "the context size (BiLLa was trained on 2048)", numberFlag("--context-size", { integer: true, min: 256 }), 2048)
-    .option("--threads <n>", "CPU threads (default: the cores this process may use)", numberFlag("--threads", { integer: true, min: 1 }));
+    .option("--threads <n>", "CPU threads (default: the cores this process may use)", numberFlag("--threads", { integer: true, min: 1 }))
+    .addOption(
+      new Option("--prompt-format <format>", "auto: BiLLa's unless the file has another model's chat template; billa: always BiLLa's; model: the file's own template")
+        .choices(PROMPT_FORMATS)
+        .default("auto"),
+    );
 }
 
 function addSamplingFlags(command: Command): Command {
@@ -58,14 +64,18 @@ function samplingOf(flags: SamplingFlags): Sampling {
   };
 }
 
+/** Loads the model and says on stderr what was loaded, with the prompt format its answers use and why. */
 async function loadModel(api: RawApi, flags: ModelFlags): Promise<void> {
   const gpuLayers = flags.gpuLayers === "auto" || flags.gpuLayers === "max" ? flags.gpuLayers : numberFlag("--gpu-layers", { integer: true, min: 0 })(flags.gpuLayers);
-  await request(api, "runtime.load", {
+  const loaded = await request(api, "runtime.load", {
     modelPath: flags.modelPath,
     gpuLayers,
     contextSize: flags.contextSize,
+    promptFormat: flags.promptFormat,
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
   });
+  const where = loaded.gpu === null ? "CPU" : `${loaded.offloadedLayers}/${loaded.totalLayers} layers on ${loaded.gpu}`;
+  process.stderr.write(`Loaded ${loaded.name} (${where}, threads: ${loaded.threads}); prompt format: ${describePromptFormat(loaded.resolvedPromptFormat)}\n`);
 }
 
 /** shortuuid's alphabet and length, as the answer_id of FastChat-style answer files. */

@@ -1,6 +1,6 @@
 // What every `billa` command shares: services built for one command, requests that fail as one line.
 import type { Command } from "commander";
-import type { RawApi, RequestInput, RequestName, RequestOutput } from "../../contract/api.js";
+import type { RawApi, RequestInput, RequestName, RequestOutput, ResolvedPromptFormat } from "../../contract/api.js";
 import { createServices } from "../../services/create-services.js";
 import { resolveDataDir } from "../../services/data-dir.js";
 
@@ -44,4 +44,17 @@ export function numberFlag(flag: string, { integer = false, min = -Infinity } = 
     }
     return number;
   };
+}
+
+const PROMPT_FORMAT_REASONS: Record<ResolvedPromptFormat["reason"], string> = {
+  chosen: "chosen",
+  "billa-metadata": "converted by BiLLa Desktop",
+  "billa-template": "the file's chat template is BiLLa's",
+  "no-template": "no chat template in the file",
+  "own-template": "the file's own chat template",
+};
+
+/** "billa (no chat template in the file)" */
+export function describePromptFormat(resolved: ResolvedPromptFormat): string {
+  return `${resolved.format} (${PROMPT_FORMAT_REASONS[resolved.reason]})`;
 }

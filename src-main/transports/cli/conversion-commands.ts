@@ -2,7 +2,7 @@
 // names of BiLLa's own embedding_convert.py so its README reads across.
 import { Option, type Command } from "commander";
 import type { ConversionReport, EventMessage, RawApi, RequestInput } from "../../contract/api.js";
-import { CliError, printJson, request, withApi } from "./cli-support.js";
+import { CliError, describePromptFormat, printJson, request, withApi } from "./cli-support.js";
 import { ProgressPrinter } from "./job-progress.js";
 
 /** Starts a conversion job and follows its events to the end; Ctrl+C cancels it cleanly. */
@@ -51,7 +51,7 @@ export function addConversionCommands(program: Command): void {
     .command("convert")
     .description("restore BiLLa's released weights and write a GGUF for llama.cpp, in one pass")
     .requiredOption("--model_dir <dir>", "the BiLLa folder (config.json, tokenizer.model, pytorch_model-*.bin)")
-    .option("--meta_llama_pth_file <file>", "Meta's original LLaMA-7B consolidated.00.pth (or a HF LLaMA folder); omit when the weights are already restored")
+    .option("--meta_llama_pth_file <file>", "Meta's original LLaMA-7B consolidated.00.pth, a Hugging Face LLaMA-7B folder or its *.index.json; omit when the weights are already restored")
     .requiredOption("--outfile <file>", "the GGUF file to write")
     .addOption(new Option("--outtype <type>", "the weights' type in the GGUF").choices(["f16", "bf16", "q8_0", "q4_0", "q4_k_m", "q5_k_m", "q6_k"]).default("q4_k_m"))
     .addOption(methodOption())
@@ -76,7 +76,7 @@ export function addConversionCommands(program: Command): void {
     .command("restore")
     .description("write a restored Hugging Face checkpoint (safetensors) from BiLLa's released weights; your files are not changed")
     .requiredOption("--model_dir <dir>", "the BiLLa folder as released")
-    .requiredOption("--meta_llama_pth_file <file>", "Meta's original LLaMA-7B consolidated.00.pth (or a HF LLaMA folder)")
+    .requiredOption("--meta_llama_pth_file <file>", "Meta's original LLaMA-7B consolidated.00.pth, a Hugging Face LLaMA-7B folder or its *.index.json")
     .requiredOption("--out <dir>", "the new folder to write")
     .addOption(methodOption())
     .action((options: { model_dir: string; meta_llama_pth_file: string; out: string; method: "decrypt" | "encrypt" }) =>
@@ -98,6 +98,7 @@ export function addConversionCommands(program: Command): void {
         const inspection = await request(api, "model.inspect", { path });
         if (options.json) return printJson(inspection);
         process.stdout.write(`${inspection.kind === "gguf" ? "GGUF" : "Checkpoint"}: ${inspection.path}\n\n`);
+        if (inspection.promptFormat) process.stdout.write(`  prompt format (auto): ${describePromptFormat(inspection.promptFormat)}\n`);
         for (const [key, value] of Object.entries(inspection.metadata)) process.stdout.write(`  ${key} = ${value}\n`);
         process.stdout.write(`\n${inspection.tensors.length} tensors:\n`);
         for (const tensor of inspection.tensors) {

@@ -170,6 +170,11 @@ export class ChatState {
     return modelId === null ? null : (this.models?.find((model) => model.id === modelId)?.name ?? null);
   }
 
+  /** The library entry a conversation answers with: its own model, else the default one. */
+  modelEntry(modelId: string | null): ModelEntry | null {
+    return this.models?.find((model) => (modelId === null ? model.isDefault : model.id === modelId)) ?? null;
+  }
+
   async open(id: string): Promise<void> {
     const sequence = ++this.#openSequence;
     try {

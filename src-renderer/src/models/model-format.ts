@@ -1,5 +1,5 @@
 // How model facts read in each language: counts, sizes and the memory-fit verdict.
-import type { MemoryEstimate, ModelEntry } from "../../../src-main/contract/api.js";
+import type { MemoryEstimate, ModelEntry, ResolvedPromptFormat } from "../../../src-main/contract/api.js";
 import type { I18n, MessageKey } from "../i18n/i18n.svelte.js";
 
 /** 6738415616 → "6.7B" in English, "67亿" in Chinese: the way each language counts parameters. */
@@ -23,3 +23,19 @@ export const PROMPT_FORMAT_LABELS: Record<ModelEntry["promptFormat"], MessageKey
   billa: "models.promptFormat.billa",
   model: "models.promptFormat.model",
 };
+
+const PROMPT_FORMAT_REASONS: Record<ResolvedPromptFormat["reason"], MessageKey> = {
+  chosen: "models.promptFormat.reason.chosen",
+  "billa-metadata": "models.promptFormat.reason.billaMetadata",
+  "billa-template": "models.promptFormat.reason.billaTemplate",
+  "no-template": "models.promptFormat.reason.noTemplate",
+  "own-template": "models.promptFormat.reason.ownTemplate",
+};
+
+/** "BiLLa's format (no chat template in the file)": which format chats use, and why. */
+export function promptFormatText(i18n: I18n, resolved: ResolvedPromptFormat): string {
+  return i18n.t("models.promptFormat.resolved", {
+    format: i18n.t(resolved.format === "billa" ? "models.promptFormat.format.billa" : "models.promptFormat.format.model"),
+    reason: i18n.t(PROMPT_FORMAT_REASONS[resolved.reason]),
+  });
+}

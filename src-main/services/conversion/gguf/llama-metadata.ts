@@ -24,7 +24,7 @@ const GGML_QUANTIZATION_VERSION = 2;
  * EOS between turns (the golden prompts' ids). BiLLa was trained without a system prompt, so a system message
  * raises instead of vanishing: llama.cpp and node-llama-cpp then fold it into the first user message.
  */
-const BILLA_CHAT_TEMPLATE = [
+export const BILLA_CHAT_TEMPLATE = [
   "{{ bos_token }}",
   "{% for message in messages %}",
   "{% if message['role'] == 'user' %}{{ 'Human: ' + message['content'] + '\\n' }}",
