@@ -129,6 +129,7 @@ export async function writeSyntheticLlamaGguf(path: string, options: SyntheticLl
     tokenizerConfig: { add_bos_token: true, add_eos_token: false },
     addedTokens: null,
     fileType: OUTPUT_TYPES[options.outType].fileType,
+    parameterCount: plan.reduce((total, { perRow, rows }) => total + perRow * rows, 0),
   });
 
   const random = randomSource(options.seed ?? 0x5eed);

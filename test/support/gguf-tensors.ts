@@ -25,3 +25,56 @@ export async function readGgufTensors(path: string): Promise<Map<string, GgufTen
   }
   return tensors;
 }
+
+/** A metadata entry as the file stores it: key, gguf_type and value, in the file's order. */
+export interface GgufEntry {
+  key: string;
+  type: number;
+  value: unknown;
+}
+
+/**
+ * The metadata entries in the order the file holds them. node-llama-cpp's reader nests keys by their dotted
+ * parts, which loses the order; comparing files key by key needs it, so the few GGUF value types are read here.
+ */
+export async function readGgufEntries(path: string): Promise<GgufEntry[]> {
+  const file = await readFile(path);
+  let at = 0;
+  const u32 = () => ((at += 4), file.readUInt32LE(at - 4));
+  const u64 = () => ((at += 8), Number(file.readBigUInt64LE(at - 8)));
+  const text = () => {
+    const length = u64();
+    return ((at += length), file.toString("utf8", at - length, at));
+  };
+  const SCALARS: Record<number, [number, (offset: number) => unknown]> = {
+    0: [1, (o) => file.readUInt8(o)],
+    1: [1, (o) => file.readInt8(o)],
+    2: [2, (o) => file.readUInt16LE(o)],
+    3: [2, (o) => file.readInt16LE(o)],
+    4: [4, (o) => file.readUInt32LE(o)],
+    5: [4, (o) => file.readInt32LE(o)],
+    6: [4, (o) => file.readFloatLE(o)],
+    7: [1, (o) => file.readUInt8(o) !== 0],
+    10: [8, (o) => file.readBigUInt64LE(o)],
+    11: [8, (o) => file.readBigInt64LE(o)],
+    12: [8, (o) => file.readDoubleLE(o)],
+  };
+  const value = (type: number): unknown => {
+    if (type === 8) return text();
+    if (type === 9) {
+      const itemType = u32();
+      return Array.from({ length: u64() }, () => value(itemType));
+    }
+    const [size, read] = SCALARS[type] ?? [0, () => { throw new Error(`unknown GGUF value type ${type} in ${path}`); }];
+    return ((at += size), read(at - size));
+  };
+  if (file.toString("latin1", 0, 4) !== "GGUF") throw new Error(`${path} is not a GGUF file`);
+  at = 8;
+  u64(); // tensors
+  const count = u64();
+  return Array.from({ length: count }, () => {
+    const key = text();
+    const type = u32();
+    return { key, type, value: value(type) };
+  });
+}

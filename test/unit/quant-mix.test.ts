@@ -1,6 +1,11 @@
-// Which type each tensor gets, checked against tables derived by hand from llama.cpp's rules (src/llama-quant.cpp)
-// for BiLLa-7B and the demo model.
+// Which type each tensor gets: first against what llama-quantize itself chose for two models of other shapes
+// (test/fixtures/llama-cpp-reference/quant-types.json), then against tables derived from llama.cpp's rules
+// (src/llama-quant.cpp) for BiLLa-7B's own shape, which is too large to quantize for a test.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { OUTPUT_TYPE_NAMES } from "../../src-main/contract/api.js";
+import { LLAMA_CPP_REFERENCE } from "../support/demo.js";
 import { GgmlType, type OutputType } from "../../src-main/services/conversion/gguf/gguf-types.js";
 import { planTensorTypes, type TensorShape } from "../../src-main/services/conversion/quantize/quant-mix.js";
 
@@ -61,6 +66,21 @@ function plan(size: typeof BILLA_7B, outputType: OutputType): Map<string, GgmlTy
 function named(types: Map<string, GgmlType>): Record<string, string> {
   return Object.fromEntries([...types].map(([name, type]) => [name, GgmlType[type]]));
 }
+
+/** llama-quantize's choices, by model and output type: tensor name → ggml type name. */
+const QUANTIZED_BY_LLAMA_CPP = JSON.parse(readFileSync(join(LLAMA_CPP_REFERENCE, "quant-types.json"), "utf8")) as Record<string, Record<string, Record<string, string>>>;
+const REFERENCE_SHAPES = {
+  // BiLLa-7B's 32 layers: every branch of the per-layer rule that gives attn_v and ffn_down more bits.
+  "layers-32": { hidden: 256, layers: 32, intermediate: 512, vocab: 960 },
+  // Rows of 320 values, which 256-value k-quant blocks do not divide: the fallback types.
+  "rows-320": { hidden: 320, layers: 2, intermediate: 640, vocab: 960 },
+};
+
+describe.each(Object.entries(REFERENCE_SHAPES))("as llama-quantize chose, %s", (shape, size) => {
+  it.each(OUTPUT_TYPE_NAMES)("%s", (outputType) => {
+    expect(named(plan(size, outputType))).toEqual(QUANTIZED_BY_LLAMA_CPP[shape]![outputType]);
+  });
+});
 
 describe("BiLLa-7B's tensor types", () => {
   it.each([

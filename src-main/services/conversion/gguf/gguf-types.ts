@@ -114,7 +114,9 @@ export const GGUF_DEFAULT_ALIGNMENT = 32;
 export const Keys = {
   General: {
     ARCHITECTURE: "general.architecture",
+    TYPE: "general.type",
     NAME: "general.name",
+    SIZE_LABEL: "general.size_label",
     FILE_TYPE: "general.file_type",
     QUANTIZATION_VERSION: "general.quantization_version",
     ALIGNMENT: "general.alignment",
@@ -126,6 +128,8 @@ export const Keys = {
     BLOCK_COUNT: "llama.block_count",
     HEAD_COUNT: "llama.attention.head_count",
     HEAD_COUNT_KV: "llama.attention.head_count_kv",
+    KEY_LENGTH: "llama.attention.key_length",
+    VALUE_LENGTH: "llama.attention.value_length",
     LAYER_NORM_RMS_EPSILON: "llama.attention.layer_norm_rms_epsilon",
     ROPE_FREQ_BASE: "llama.rope.freq_base",
     ROPE_DIMENSION_COUNT: "llama.rope.dimension_count",

@@ -1,11 +1,12 @@
 // The GGUF metadata of a converted BiLLa model: what llama.cpp's convert_hf_to_gguf.py writes for a LLaMA with a
-// SentencePiece tokenizer (LlamaModel, _set_vocab_sentencepiece, SpecialVocab), in the order llama-quantize leaves
-// it, plus BiLLa's chat template and our own billa.* keys.
+// SentencePiece tokenizer (LlamaModel, _set_vocab_sentencepiece, SpecialVocab), in the order it writes them for
+// F16 and BF16 and llama-quantize leaves them for the other types, plus BiLLa's chat template and our billa.* keys.
+// test/unit/llama-cpp-reference.test.ts holds this against llama.cpp's own output for the demo model.
 import { z } from "zod";
 import { BillaError } from "../../../contract/errors.js";
 import type { LlamaHyperParameters } from "../checkpoint/hf-config.js";
 import { findDuplicate, type PieceType, type SentencePieceModel } from "../tokenizer/sentencepiece-model.js";
-import { GgufValueType, Keys, TokenType, type GgufKv, type LlamaFileType } from "./gguf-types.js";
+import { GgufValueType, Keys, LlamaFileType, TokenType, type GgufKv } from "./gguf-types.js";
 
 export interface LlamaMetadataInput {
   name: string;
@@ -15,6 +16,8 @@ export interface LlamaMetadataInput {
   tokenizerConfig: Record<string, unknown> | null;
   addedTokens: Record<string, number> | null;
   fileType: LlamaFileType;
+  /** Elements of all tensors written, for general.size_label. */
+  parameterCount: number;
   restoredEmbeddingSum?: number;
 }
 
@@ -115,25 +118,50 @@ function specialTokenIds(hyper: LlamaHyperParameters): GgufKv[] {
   return ids.flatMap(([key, id]) => (id !== null && id < hyper.vocabSize ? [u32(key, id)] : []));
 }
 
+/** gguf-py's size_label for a dense model: "2.2M", "6.9B" (two significant digits at least). */
+export function sizeLabel(parameters: number): string {
+  const [scale, suffix] = parameters > 1e12 ? [1e-12, "T"] : parameters > 1e9 ? [1e-9, "B"] : parameters > 1e6 ? [1e-6, "M"] : [1e-3, "K"];
+  const scaled = parameters * scale;
+  // Python's round() takes halves to even; only the count of integer digits matters here.
+  const rounded = Math.abs(scaled % 1) === 0.5 ? 2 * Math.round(scaled / 2) : Math.round(scaled);
+  const integerDigits = String(rounded).replace(/^0+/, "").length;
+  return `${scaled.toFixed(Math.max(2 - integerDigits, 0))}${suffix}`;
+}
+
+/** convert_hf_to_gguf.py writes these two file types; llama-quantize writes the rest. */
+const CONVERTER_FILE_TYPES: ReadonlySet<LlamaFileType> = new Set([LlamaFileType.MOSTLY_F16, LlamaFileType.MOSTLY_BF16]);
+
 export function llamaMetadata(input: LlamaMetadataInput): GgufKv[] {
   const { hyper, tokenizerConfig } = input;
   const { tokens, scores, types } = vocabulary(input);
+  // The converter writes file_type among the hyper-parameters and quantization_version after them; llama-quantize
+  // sets both again, which moves them to the end. We quantize while converting and write what each tool writes.
+  const fileType = [u32(Keys.General.FILE_TYPE, input.fileType)];
+  const quantizationVersion = [u32(Keys.General.QUANTIZATION_VERSION, GGML_QUANTIZATION_VERSION)];
+  const byConverter = CONVERTER_FILE_TYPES.has(input.fileType);
   return [
     text(Keys.General.ARCHITECTURE, "llama"),
+    text(Keys.General.TYPE, "model"),
     text(Keys.General.NAME, input.name),
-    // TextModel.set_gguf_parameters, then LlamaModel's own (vocab_size, rope.dimension_count).
+    text(Keys.General.SIZE_LABEL, sizeLabel(input.parameterCount)),
+    // TextModel.set_gguf_parameters, then LlamaModel's own (vocab_size, rope.dimension_count). The converter reads
+    // config.json through transformers' AutoConfig, which fills in what BiLLa's 2023 config leaves out:
+    // num_key_value_heads (= heads), rope_theta (10000) and head_dim (hidden / heads).
     u32(Keys.Llama.BLOCK_COUNT, hyper.blockCount),
     u32(Keys.Llama.CONTEXT_LENGTH, hyper.contextLength),
     u32(Keys.Llama.EMBEDDING_LENGTH, hyper.embeddingLength),
     u32(Keys.Llama.FEED_FORWARD_LENGTH, hyper.feedForwardLength),
     u32(Keys.Llama.HEAD_COUNT, hyper.headCount),
-    // The converter writes these two only when config.json states them; llama.cpp's loader then assumes the same
-    // values (head_count, 10000), so stating them always changes nothing.
     u32(Keys.Llama.HEAD_COUNT_KV, hyper.headCountKv),
     f32(Keys.Llama.ROPE_FREQ_BASE, hyper.ropeFreqBase),
     f32(Keys.Llama.LAYER_NORM_RMS_EPSILON, hyper.rmsNormEps),
+    // head_dim: hf-config.ts accepts only hidden / heads, which is also the rope dimension count.
+    u32(Keys.Llama.KEY_LENGTH, hyper.ropeDimensionCount),
+    u32(Keys.Llama.VALUE_LENGTH, hyper.ropeDimensionCount),
+    ...(byConverter ? fileType : []),
     u32(Keys.Llama.VOCAB_SIZE, hyper.vocabSize),
     u32(Keys.Llama.ROPE_DIMENSION_COUNT, hyper.ropeDimensionCount),
+    ...(byConverter ? quantizationVersion : []),
     // LlamaModel.set_vocab, _set_vocab_sentencepiece, then SpecialVocab.add_to_gguf.
     ...optionalFlag(Keys.Tokenizer.ADD_SPACE_PREFIX, tokenizerConfig?.add_prefix_space),
     text(Keys.Tokenizer.MODEL, "llama"),
@@ -148,10 +176,6 @@ export function llamaMetadata(input: LlamaMetadataInput): GgufKv[] {
     text(Keys.Tokenizer.CHAT_TEMPLATE, BILLA_CHAT_TEMPLATE),
     text(Keys.Billa.PROMPT_FORMAT, "billa"),
     ...(input.restoredEmbeddingSum === undefined ? [] : [f64(Keys.Billa.RESTORED_EMBEDDING_SUM, input.restoredEmbeddingSum)]),
-    // The converter writes file_type among the hyper-parameters and quantization_version after them; llama-quantize
-    // sets both again, which moves them to the end. We quantize while converting, so we write that order, and the
-    // same order for every output type (llama.cpp looks keys up by name).
-    u32(Keys.General.QUANTIZATION_VERSION, GGML_QUANTIZATION_VERSION),
-    u32(Keys.General.FILE_TYPE, input.fileType),
+    ...(byConverter ? [] : [...quantizationVersion, ...fileType]),
   ];
 }

@@ -90,6 +90,7 @@ export async function convertToGguf(options: ConvertOptions): Promise<Conversion
     tokenizerConfig: model.tokenizerConfig,
     addedTokens: model.addedTokens,
     fileType: OUTPUT_TYPES[options.outType].fileType,
+    parameterCount: plans.reduce((total, plan) => total + plan.rows * plan.perRow, 0),
     restoredEmbeddingSum: check.sum,
   });
   const entries = plans.map((plan) => plan.entry);
