@@ -59,6 +59,37 @@ describe.each(MODELS)("billa answer on a GGUF made $made", ({ made, model, forma
   });
 });
 
+describe("billa answer after a run killed mid-write", () => {
+  it("drops the half-written last line, answers its question again, and starts every answer on its own line", async () => {
+    const questionFile = join(temp.path, "questions-killed.jsonl");
+    const answerFile = join(temp.path, "answers-killed.jsonl");
+    const questions = singleTurn.slice(0, 3);
+    writeFileSync(questionFile, questions.map((c, i) => JSON.stringify({ question_id: i + 1, text: questionOf(c.prompt) })).join("\n"));
+    const whole = JSON.stringify({ question_id: 1, text: questions[0]!.greedy_text, answer_id: "x", model_id: "billa-demo", metadata: {} });
+    writeFileSync(answerFile, `${whole}\n{"question_id": 2, "text": "The cap`);
+
+    const args = [BILLA, "--data-dir", temp.path, "answer", "--model-path", ownGguf, "--model-id", "billa-demo", "--question-file", questionFile, "--answer-file", answerFile];
+    const { stderr } = await run(process.execPath, [...args, "--temperature", "0", "--threads", "1"]);
+    expect(stderr).toContain("half-written line");
+    expect(stderr).toContain("1 of 3 questions already answered; answering 2");
+    const lines = readFileSync(answerFile, "utf8").split("\n");
+    expect(lines.at(-1)).toBe("");
+    const answers = lines.slice(0, -1).map((line) => JSON.parse(line) as { question_id: number; text: string });
+    expect(answers.map((answer) => answer.question_id)).toEqual([1, 2, 3]);
+    expect(answers[1]!.text).toBe(questions[1]!.greedy_text.trim());
+  });
+
+  it("gives a whole last line without its newline one, and keeps it", async () => {
+    const questionFile = join(temp.path, "questions-no-newline.jsonl");
+    const answerFile = join(temp.path, "answers-no-newline.jsonl");
+    writeFileSync(questionFile, singleTurn.slice(0, 2).map((c, i) => JSON.stringify({ question_id: i + 1, text: questionOf(c.prompt) })).join("\n"));
+    writeFileSync(answerFile, JSON.stringify({ question_id: 1, text: "kept", answer_id: "x", model_id: "m", metadata: {} }));
+    await run(process.execPath, [BILLA, "--data-dir", temp.path, "answer", "--model-path", ownGguf, "--model-id", "m", "--question-file", questionFile, "--answer-file", answerFile, "--temperature", "0", "--threads", "1"]);
+    const answers = readFileSync(answerFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { question_id: number; text: string });
+    expect(answers.map((answer) => [answer.question_id, answer.question_id === 1 ? answer.text : "answered"])).toEqual([[1, "kept"], [2, "answered"]]);
+  });
+});
+
 describe.each(MODELS)("billa chat with piped input on a GGUF made $made", ({ model }) => {
   it("treats each line as the next turn and reproduces the golden second answers", async () => {
     const modelPath = model();

@@ -1,7 +1,7 @@
 // `billa answer` (BiLLa's batch evaluation, as its get_model_answer.py) and `billa chat` (a conversation
 // in the terminal, or one JSON line per answer when stdin is piped).
 import { randomInt } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, truncateSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Option, type Command } from "commander";
 import type { GenerationStats, ModelEntry, RawApi, Sampling, Turn } from "../../contract/api.js";
@@ -86,20 +86,32 @@ function shortId(): string {
 
 type QuestionId = string | number;
 
-/** Question ids already answered in an existing answer file, so an interrupted run resumes. */
-function answeredIds(answerFile: string): Set<string> {
+/**
+ * Question ids already answered in an existing answer file, so an interrupted run resumes. A run killed mid-write
+ * leaves a half line at the end: it is cut off (its question is answered again), so the next answer starts on a
+ * line of its own instead of being glued onto it. A whole last line that only lacks its newline gets one.
+ */
+function resumeAnswerFile(answerFile: string): Set<string> {
   if (!existsSync(answerFile)) return new Set();
-  const ids = new Set<string>();
-  for (const line of readFileSync(answerFile, "utf8").split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      const answer = JSON.parse(line) as { question_id?: QuestionId };
-      if (answer.question_id !== undefined) ids.add(JSON.stringify(answer.question_id));
-    } catch {
-      // A half-written last line from an interrupted run: its question is answered again.
-    }
+  const content = readFileSync(answerFile, "utf8");
+  const lines = content.split("\n").map((text) => ({ text, answer: parseLine(text) }));
+  const last = lines.at(-1)!;
+  if (last.text !== "" && last.answer) appendFileSync(answerFile, "\n");
+  if (last.text !== "" && !last.answer) {
+    truncateSync(answerFile, Buffer.byteLength(content) - Buffer.byteLength(last.text));
+    process.stderr.write(`${answerFile} ended in a half-written line from an interrupted run; it was removed and its question is answered again.\n`);
   }
-  return ids;
+  return new Set(lines.flatMap(({ answer }) => (answer?.question_id === undefined ? [] : [JSON.stringify(answer.question_id)])));
+}
+
+/** An answer line, or null for a blank or half-written one. */
+function parseLine(line: string): { question_id?: QuestionId } | null {
+  if (!line.trim()) return null;
+  try {
+    return JSON.parse(line) as { question_id?: QuestionId };
+  } catch {
+    return null;
+  }
 }
 
 function readQuestions(questionFile: string): { questions: { id: QuestionId; text: string }[]; problems: string[] } {
@@ -142,7 +154,7 @@ export function addChatCommands(program: Command): void {
       withApi(program, async (api) => {
         const { questions, problems } = readQuestions(flags.questionFile);
         for (const problem of problems) process.stderr.write(`${flags.questionFile} ${problem}\n`);
-        const done = answeredIds(flags.answerFile);
+        const done = resumeAnswerFile(flags.answerFile);
         const todo = questions.filter((question) => !done.has(JSON.stringify(question.id)));
         process.stderr.write(`${questions.length - todo.length} of ${questions.length} questions already answered; answering ${todo.length}.\n`);
         if (todo.length === 0) return;
