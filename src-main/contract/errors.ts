@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   "busy",
   /** A file the user gave us is not what it claims to be. */
   "bad_file",
+  /** The disk ran out of space; what was saved before is intact. */
+  "disk_full",
   /** This transport cannot do it (e.g. a native file dialog in web mode); the UI falls back. */
   "unsupported",
   /** Something failed inside the app; details are in the log, not in the message. */

@@ -3,6 +3,7 @@
 import { requests, type RawApi, type RequestName, type RequestOutput, type RequestParams } from "../contract/api.js";
 import { BillaError, type Envelope } from "../contract/errors.js";
 import type { EventBus } from "./event-bus.js";
+import { diskFullError, isDiskFull } from "./files/disk-full.js";
 import type { Logger } from "./logger.js";
 
 export type Handlers = {
@@ -37,6 +38,7 @@ export function createDispatcher(handlers: Handlers, events: EventBus, logger: L
       return { ok: true, value: await handler(parsed.data) };
     } catch (error) {
       if (error instanceof BillaError) return { ok: false, error: { code: error.code, message: error.message } };
+      if (isDiskFull(error)) return { ok: false, error: { code: "disk_full", message: diskFullError("this change").message } };
       logger.error(`request ${name} failed`, error);
       return { ok: false, error: { code: "internal", message: "Something went wrong inside BiLLa Desktop. The log file has the details." } };
     }

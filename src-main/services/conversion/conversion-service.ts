@@ -3,15 +3,24 @@
 import { randomUUID } from "node:crypto";
 import { basename, join } from "node:path";
 import type { ConversionReport, Inspection, RequestParams } from "../../contract/api.js";
-import { BillaError } from "../../contract/errors.js";
+import { BillaError, type ApiError } from "../../contract/errors.js";
 import { DEMO_CHECKPOINT } from "../app-root.js";
 import type { EventBus } from "../event-bus.js";
+import { diskFullError, isDiskFull } from "../files/disk-full.js";
 import type { Logger } from "../logger.js";
 import { inspectPath } from "./inspect.js";
 import { convertToGguf } from "./pipeline/convert-to-gguf.js";
 import { restoreToSafetensors } from "./pipeline/restore-to-safetensors.js";
 import { openSourceModel } from "./pipeline/source-model.js";
 import { QuantizePool } from "./quantize/quantize-pool.js";
+
+/** What a failed job reports; every output it began was removed by then. */
+function jobFailure(error: unknown, cancelled: boolean): ApiError {
+  if (cancelled) return { code: "cancelled", message: "The conversion was cancelled; nothing was written." };
+  if (error instanceof BillaError) return { code: error.code, message: error.message };
+  if (isDiskFull(error)) return { code: "disk_full", message: diskFullError("the output").message };
+  return { code: "internal", message: "The conversion failed inside BiLLa Desktop. The log file has the details." };
+}
 
 interface Job {
   controller: AbortController;
@@ -99,12 +108,8 @@ export class ConversionService {
     const done = work(jobId, controller.signal).then(
       (report) => this.events.emit("conversion.finished", { jobId, outcome: { ok: true, report } }),
       (error: unknown) => {
-        const failure = controller.signal.aborted
-          ? { code: "cancelled", message: "The conversion was cancelled; nothing was written." }
-          : error instanceof BillaError
-            ? { code: error.code, message: error.message }
-            : { code: "internal", message: "The conversion failed inside BiLLa Desktop. The log file has the details." };
-        if (!(error instanceof BillaError) && !controller.signal.aborted) this.logger.error(`conversion ${jobId} failed`, error);
+        const failure = jobFailure(error, controller.signal.aborted);
+        if (failure.code === "internal") this.logger.error(`conversion ${jobId} failed`, error);
         this.events.emit("conversion.finished", { jobId, outcome: { ok: false, error: failure } });
       },
     );

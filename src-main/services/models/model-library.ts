@@ -1,11 +1,13 @@
 // The model library: GGUF files copied into the data directory's models folder, or registered where they
 // are. Entries whose file vanished or stopped being a readable GGUF are shown as such, never dropped.
-import { randomBytes, randomUUID } from "node:crypto";
-import { copyFile, rename, rm, stat } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { copyFile, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Database } from "better-sqlite3";
 import type { ModelEntry } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
+import { replaceWhenComplete } from "../files/atomic-file.js";
+import { diskFullError, isDiskFull } from "../files/disk-full.js";
 import { readGgufSummary, type GgufSummary } from "./gguf-summary.js";
 import { resolvePromptFormat } from "./prompt-format.js";
 
@@ -104,14 +106,9 @@ export class ModelLibrary {
     if (mode === "copy" && !inLibrary) {
       target = join(this.modelsDir, `${basename(source, ".gguf")}-${id.slice(0, 8)}.gguf`);
       // Copied under a temporary name first: a cancelled or failed copy never looks like a model.
-      const partial = join(this.modelsDir, `.${basename(target)}.partial-${randomBytes(6).toString("hex")}`);
-      try {
-        await copyFile(source, partial);
-        await rename(partial, target);
-      } catch (error) {
-        await rm(partial, { force: true });
-        throw new BillaError("bad_file", `Copying ${basename(source)} into the library failed (${(error as Error).message}). Check the free space.`);
-      }
+      await replaceWhenComplete(target, (partial) => copyFile(source, partial)).catch((error: unknown) => {
+        throw isDiskFull(error) ? diskFullError(`the copy of ${basename(source)}`) : new BillaError("bad_file", `Copying ${basename(source)} into the library failed (${(error as Error).message}).`);
+      });
     }
     const info = await stat(target);
     const isFirst = (this.db.prepare("SELECT COUNT(*) AS n FROM models").get() as { n: number }).n === 0;

@@ -1,23 +1,19 @@
 // Backups of the live database with SQLite's online backup API: a consistent copy while the app keeps
 // running, written under a temporary name and renamed, so a backup file is either complete or absent.
-import { randomBytes } from "node:crypto";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import BetterSqlite3, { type Database } from "better-sqlite3";
 import { BillaError } from "../../contract/errors.js";
+import { replaceWhenComplete } from "../files/atomic-file.js";
+import { diskFullError, isDiskFull } from "../files/disk-full.js";
 import { migrate } from "./database.js";
 import { MIGRATIONS } from "./migrations/index.js";
 
 export async function backupDatabase(db: Database, outPath: string): Promise<{ path: string; bytes: number }> {
   const target = resolve(outPath);
-  const partial = `${target}.partial-${randomBytes(6).toString("hex")}`;
-  try {
-    await db.backup(partial);
-    await rename(partial, target);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw new BillaError("bad_file", `The backup could not be written to ${target} (${(error as Error).message}). Choose another folder or free some space.`);
-  }
+  await replaceWhenComplete(target, (partial) => db.backup(partial)).catch((error: unknown) => {
+    throw isDiskFull(error) ? diskFullError(`the backup ${basename(target)}`) : new BillaError("bad_file", `The backup could not be written to ${target} (${(error as Error).message}). Choose another folder.`);
+  });
   return { path: target, bytes: (await stat(target)).size };
 }
 

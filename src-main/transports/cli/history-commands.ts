@@ -1,22 +1,18 @@
 // `billa history`: the chat history from a terminal, for scripts and backups. Works on the app's database
 // (or another one with --db) while the app runs: SQLite's WAL lets both read and write safely.
-import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { EXPORT_FORMATS, type ExportFormat } from "../../contract/api.js";
+import { replaceWhenComplete } from "../../services/files/atomic-file.js";
+import { diskFullError, isDiskFull } from "../../services/files/disk-full.js";
 import { CliError, numberFlag, printJson, request, withApi } from "./cli-support.js";
 
 /** Written under a temporary name first, so an interrupted export never leaves half a file. */
 async function writeWhole(path: string, content: string): Promise<void> {
-  const partial = `${path}.partial-${randomBytes(6).toString("hex")}`;
-  try {
-    await writeFile(partial, content);
-    await rename(partial, path);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw new CliError(`${path} could not be written: ${(error as Error).message}`);
-  }
+  await replaceWhenComplete(path, (partial) => writeFile(partial, content)).catch((error: unknown) => {
+    throw new CliError(isDiskFull(error) ? diskFullError(path).message : `${path} could not be written: ${(error as Error).message}`);
+  });
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];

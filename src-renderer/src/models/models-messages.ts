@@ -113,6 +113,7 @@ export const en = {
   "failure.cancelled": "It was cancelled.",
   "failure.busy": "Another task is still running. Wait for it to finish, then try again.",
   "failure.badFile": "The file cannot be used.",
+  "failure.diskFull": "The disk is full. Free some space and try again; nothing saved before was lost.",
   "failure.unsupported": "This is only possible in the desktop app.",
   "failure.internal": "Something went wrong inside BiLLa Desktop. Try again; if it keeps failing, the log file has the details.",
 } as const;
@@ -229,6 +230,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "failure.cancelled": "已取消。",
   "failure.busy": "另一项任务仍在进行。请等它完成后再试。",
   "failure.badFile": "该文件无法使用。",
+  "failure.diskFull": "磁盘已满。请释放一些空间后再试；之前保存的内容没有丢失。",
   "failure.unsupported": "此操作仅在桌面应用中可用。",
   "failure.internal": "应用内部出错。请重试；如果仍然失败，可在日志文件中查看详情。",
 };

@@ -32,6 +32,7 @@ export function failureOf(error: unknown, byCode: Partial<Record<ErrorCode | "un
     cancelled: "failure.cancelled",
     busy: "failure.busy",
     bad_file: "failure.badFile",
+    disk_full: "failure.diskFull",
     unsupported: "failure.unsupported",
     internal: "failure.internal",
     unknown: "failure.internal",

@@ -11,7 +11,7 @@ import { permuteHeadRows } from "../gguf/tensor-names.js";
 import { planTensorTypes } from "../quantize/quant-mix.js";
 import type { QuantizePool } from "../quantize/quantize-pool.js";
 import type { FloatDType } from "../tensor.js";
-import { writeAtomically, checkFreeSpace } from "./atomic-output.js";
+import { checkFreeSpace, writeAtomically } from "../../files/atomic-file.js";
 import { checkEmbedding, embeddingRows, readRows, rowChunks } from "./embedding-check.js";
 import { ProgressMeter } from "./progress-meter.js";
 import { DEFAULT_CHUNK_BYTES, Scratch } from "./scratch.js";

@@ -1,14 +1,13 @@
 // `billa restore`: BiLLa's released checkpoint + the original LLaMA → a restored Hugging Face folder
 // (model.safetensors plus the config and tokenizer files), for people who run transformers. The user's
 // files are only read; the folder appears only when complete.
-import { copyFile, mkdir, readdir, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { copyFile, mkdir, readdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { ConversionProgress, ConversionReport } from "../../../contract/api.js";
 import { BillaError } from "../../../contract/errors.js";
 import { SafetensorsWriter } from "../safetensors/safetensors-writer.js";
 import { readSafetensors } from "../safetensors/safetensors-reader.js";
-import { checkFreeSpace, refuseExisting, writeAtomically } from "./atomic-output.js";
+import { checkFreeSpace, refuseExisting, replaceWhenComplete, writeAtomically } from "../../files/atomic-file.js";
 import { checkEmbedding, embeddingRows, readRows, rowChunks } from "./embedding-check.js";
 import { ProgressMeter } from "./progress-meter.js";
 import { DEFAULT_CHUNK_BYTES, Scratch } from "./scratch.js";
@@ -55,9 +54,8 @@ export async function restoreToSafetensors(options: RestoreOptions): Promise<Con
   });
   await checkFreeSpace(dirname(options.outDir), total);
 
-  const staging = join(dirname(options.outDir), `.${basename(options.outDir)}.partial-${randomBytes(6).toString("hex")}`);
-  await mkdir(staging);
-  try {
+  await replaceWhenComplete(options.outDir, async (staging) => {
+    await mkdir(staging);
     for (const file of await readdir(model.dir)) {
       if (COMPANION_FILES.test(file)) await copyFile(join(model.dir, file), join(staging, file));
     }
@@ -84,11 +82,7 @@ export async function restoreToSafetensors(options: RestoreOptions): Promise<Con
         if (written.length !== entries.length) throw new BillaError("internal", "The restored checkpoint did not read back as written; it was not kept.");
       },
     );
-    await rename(staging, options.outDir);
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
-  }
+  });
   return {
     outPath: options.outDir,
     fileBytes: total,
