@@ -1,6 +1,6 @@
 // npm run bench:store — the history database at scale: 100 000 messages in 2 000 conversations (one of
-// them 500 messages long), Chinese and English text. Prints the time to list the conversations, open the
-// long one, search (Chinese 3+ characters through the trigram index, a 2-character Chinese word by scan,
+// them 5 000 messages long), Chinese and English text. Prints the time to list the conversations, open the
+// long one and go back to its first message's branch, search (Chinese 3+ characters through the trigram index, a 2-character Chinese word by scan,
 // an English word), and what saving one streamed answer costs next to generating it.
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,7 +14,7 @@ import { openDatabase } from "../src-main/services/storage/database.js";
 
 const CONVERSATIONS = 2_000;
 const MESSAGES = 100_000;
-const LONG_CONVERSATION = 500;
+const LONG_CONVERSATION = 5_000;
 const REPEATS = 7;
 
 /** A small seeded generator, so every run builds the same database. */
@@ -93,6 +93,9 @@ async function main(): Promise<void> {
 
     const list = time(() => store.list({ archived: false, deleted: false }));
     const open = time(() => branchOf(store.messages(longId), store.conversation(longId).currentMessageId));
+    // Choosing an alternative of the first question walks the whole conversation down to its newest leaf.
+    const firstMessageId = conversations[0]!.messages[0]!.id;
+    const selectBranch = time(() => store.selectBranch(longId, firstMessageId));
     const searches = {
       "Chinese, 3+ characters (trigram index)": "数学推理",
       "Chinese, 2 characters (scan)": "羊驼",
@@ -142,6 +145,7 @@ async function main(): Promise<void> {
       ["database", `${total} messages in ${CONVERSATIONS + 1} conversations, ${((await stat(path)).size / 2 ** 20).toFixed(0)} MiB, filled in ${fillSeconds.toFixed(1)} s`],
       ["list conversations (median of 7)", `${list.toFixed(1)} ms`],
       [`open the ${LONG_CONVERSATION}-message conversation`, `${open.toFixed(1)} ms`],
+      [`show its branch from the first message down to the newest leaf`, `${selectBranch.toFixed(1)} ms`],
       ...searchTimes.map(([label, query, ms, hits]): [string, string] => [`search ${label} "${query}"`, `${ms.toFixed(1)} ms (${hits} results)`]),
       ...persist.map((p): [string, string] => [
         `save a 1024-token answer streamed at ${p.tokensPerSecond} tok/s`,

@@ -17,17 +17,40 @@ export function branchOf<M extends TreeMessage>(messages: readonly M[], leafId: 
   return branch.reverse();
 }
 
-/** A message and its alternatives (same parent, same role), oldest first. */
-export function alternativesOf<M extends TreeMessage>(messages: readonly M[], message: TreeMessage): M[] {
-  return messages.filter((candidate) => candidate.parentId === message.parentId && candidate.role === message.role).sort(byAge);
+const alternativesKey = (message: TreeMessage) => `${message.role}:${message.parentId ?? ""}`;
+
+/**
+ * Every message's alternatives (same parent, same role), oldest first, found in one pass: a page showing a long
+ * conversation asks for each of its messages, which one scan per message would make quadratic.
+ */
+export class Alternatives<M extends TreeMessage> {
+  readonly #groups = new Map<string, M[]>();
+
+  constructor(messages: readonly M[]) {
+    for (const message of messages) {
+      const group = this.#groups.get(alternativesKey(message));
+      if (group) group.push(message);
+      else this.#groups.set(alternativesKey(message), [message]);
+    }
+    for (const group of this.#groups.values()) group.sort(byAge);
+  }
+
+  of(message: TreeMessage): M[] {
+    return this.#groups.get(alternativesKey(message)) ?? [];
+  }
 }
 
-/** The leaf reached from `messageId` by following the newest child each time. */
+/** The leaf reached from `messageId` by following the newest child each time (the last of equally old ones). */
 export function latestLeaf(messages: readonly TreeMessage[], messageId: string): string {
+  const newestChild = new Map<string, TreeMessage>();
+  for (const message of messages) {
+    if (message.parentId === null) continue;
+    const known = newestChild.get(message.parentId);
+    if (!known || byAge(known, message) <= 0) newestChild.set(message.parentId, message);
+  }
   let leaf = messageId;
   for (let steps = 0; steps <= messages.length; steps++) {
-    const children = messages.filter((candidate) => candidate.parentId === leaf).sort(byAge);
-    const newest = children.at(-1);
+    const newest = newestChild.get(leaf);
     if (!newest) return leaf;
     leaf = newest.id;
   }

@@ -1,6 +1,6 @@
 // Reading a conversation's tree, as the services and the UI both do.
 import { describe, expect, it } from "vitest";
-import { alternativesOf, branchOf, latestLeaf } from "../../src-main/contract/conversation-tree.js";
+import { Alternatives, branchOf, latestLeaf } from "../../src-main/contract/conversation-tree.js";
 
 type Node = { id: string; parentId: string | null; role: "user" | "assistant"; createdAt: string };
 const at = (second: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, second)).toISOString();
@@ -26,15 +26,33 @@ describe("a conversation's tree", () => {
   });
 
   it("lists a message's alternatives, oldest first", () => {
-    expect(alternativesOf(tree, tree[1]!).map((node) => node.id)).toEqual(["a1", "a1b"]);
-    expect(alternativesOf(tree, tree[0]!).map((node) => node.id)).toEqual(["q1", "q1b"]);
-    expect(alternativesOf(tree, tree[3]!).map((node) => node.id)).toEqual(["a2"]);
+    const alternatives = new Alternatives(tree);
+    expect(alternatives.of(tree[1]!).map((node) => node.id)).toEqual(["a1", "a1b"]);
+    expect(alternatives.of(tree[0]!).map((node) => node.id)).toEqual(["q1", "q1b"]);
+    expect(alternatives.of(tree[3]!).map((node) => node.id)).toEqual(["a2"]);
   });
 
   it("follows the newest child down to a leaf", () => {
     expect(latestLeaf(tree, "q1")).toBe("a1b");
     expect(latestLeaf(tree, "a1")).toBe("a2");
     expect(latestLeaf(tree, "a3")).toBe("a3");
+  });
+
+  it("reads a 5,000-message conversation in linear time: each message a few times, not once per step", () => {
+    const long: Node[] = Array.from({ length: 5000 }, (_, i) => ({ id: `m${i}`, parentId: i === 0 ? null : `m${i - 1}`, role: i % 2 ? "assistant" : "user", createdAt: at(i) }));
+    let reads = 0;
+    const counted = new Proxy(long, {
+      get(target, key, receiver) {
+        if (typeof key === "string" && /^\d+$/.test(key)) reads++;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    expect(latestLeaf(counted, "m0")).toBe("m4999");
+    expect(branchOf(counted, "m4999")).toHaveLength(5000);
+    const alternatives = new Alternatives(counted);
+    expect(long.every((message) => alternatives.of(message).length === 1)).toBe(true);
+    // One read per message per function; the old latestLeaf scanned every message at each of its 5,000 steps.
+    expect(reads).toBeLessThanOrEqual(3 * long.length);
   });
 
   it("refuses a damaged tree that loops instead of hanging", () => {

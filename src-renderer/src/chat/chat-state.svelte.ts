@@ -12,7 +12,7 @@ import type {
   Sampling,
   SearchResult,
 } from "../../../src-main/contract/api.js";
-import { branchOf } from "../../../src-main/contract/conversation-tree.js";
+import { Alternatives, branchOf } from "../../../src-main/contract/conversation-tree.js";
 import { DemoInstall } from "./demo-install.svelte.js";
 import { downloadFile } from "./download.js";
 import { SearchState } from "./search-state.svelte.js";
@@ -72,6 +72,7 @@ export class ChatState {
   readonly demo: DemoInstall;
 
   readonly branch = $derived(branchOf(this.messages, this.conversation?.currentMessageId ?? null));
+  readonly alternatives = $derived(new Alternatives(this.messages));
   readonly isAnswering = $derived(this.conversation !== null && this.answering[this.conversation.id] === true);
   readonly needsModel = $derived(this.models !== null && this.models.length === 0);
 
