@@ -30,6 +30,18 @@ export const systemInfoSchema = z.object({
     devices: z.array(z.string()),
     vram: z.object({ totalBytes: byteCount, usedBytes: byteCount, freeBytes: byteCount }),
   }),
+  /** Which llama.cpp binary runs the models, and why (see services/runtime/threaded-build.ts). */
+  llama: z.object({
+    build: z.enum(["threaded", "prebuilt"]),
+    /**
+     * threaded: the OpenMP build `npm run build:llama` made; gpu: a GPU backend runs (node-llama-cpp's prebuilt);
+     * not-built: no threaded build on this computer; failed: one is there but did not load (the log says why);
+     * unavailable: none for this system (macOS runs on Metal).
+     */
+    reason: z.enum(["threaded", "gpu", "not-built", "failed", "unavailable"]),
+    /** CPU threads a model gets by default (the smallest models get one; see the runtime's defaultThreads). */
+    threads: z.number().int().positive(),
+  }),
   versions: z.object({
     app: z.string(),
     node: z.string(),

@@ -56,7 +56,7 @@ export function createServices(options: ServiceOptions): Services {
   const history = new HistoryStore(db);
   history.recoverInterrupted();
   history.purgeDeleted(new Date(Date.now() - TRASH_DAYS * 86_400_000));
-  const runtime = new LlamaRuntime(paths.sequenceStates, options.gpu ?? settings.get().gpu, (modelPath, progress) => events.emit("model.loadProgress", { modelPath, progress }));
+  const runtime = new LlamaRuntime(paths.sequenceStates, options.gpu ?? settings.get().gpu, (modelPath, progress) => events.emit("model.loadProgress", { modelPath, progress }), logger);
   const system = new SystemService(runtime, APP_VERSION);
   const conversions = new ConversionService(events, logger, async (path) => (await models.import(path, "register")).id);
   const chat = new ChatService(history, runtime, models, settings, events);

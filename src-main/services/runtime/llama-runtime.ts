@@ -21,11 +21,13 @@ import {
   type LlamaGpuType,
   type LlamaModel,
 } from "node-llama-cpp";
-import type { GenerationStats, LoadedModel, MemoryEstimate, ModelEntry, RequestParams, Sampling, Turn } from "../../contract/api.js";
+import type { GenerationStats, LoadedModel, MemoryEstimate, ModelEntry, RequestParams, Sampling, SystemInfo, Turn } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
 import { promptFactsOf, resolvePromptFormat } from "../models/prompt-format.js";
 import { isProcessAlive } from "../system/process-alive.js";
+import type { Logger } from "../logger.js";
 import { BillaChatWrapper, turnsOf } from "./billa-chat-wrapper.js";
+import { threadedBuildCmakeOptions, threadedBuildOnDisk, threadedBuildUnavailable } from "./threaded-build.js";
 
 export type GpuPreference = "auto" | Exclude<LlamaGpuType, false> | "cpu";
 
@@ -114,8 +116,8 @@ const SMALL_MODEL_PARAMETERS = 200e6;
  * to share, and node-llama-cpp's prebuilt binary starts its helper threads anew for every token (the 2.2M demo
  * model: 1 236 tok/s on 1 thread, 74 on 2; 134M: 58 and 56; a 7B shape gains from every core).
  */
-function defaultThreads(llama: Llama, model: LlamaModel): number {
-  if (model.fileInsights.totalParameters < SMALL_MODEL_PARAMETERS) return 1;
+function defaultThreads(llama: Llama, parameters: number): number {
+  if (parameters < SMALL_MODEL_PARAMETERS) return 1;
   return Math.min(availableParallelism(), llama.cpuMathCores);
 }
 
@@ -141,12 +143,36 @@ export class LlamaRuntime {
     private readonly stateRoot: string,
     private readonly gpu: GpuPreference = "auto",
     private readonly onLoadProgress: (modelPath: string, progress: number) => void = () => undefined,
+    private readonly logger: Pick<Logger, "info"> = { info: () => undefined },
   ) {}
 
-  /** GPU first (CUDA, Vulkan or Metal, whichever works), CPU when none does; never builds from source. */
+  /**
+   * GPU first (CUDA, Vulkan or Metal, whichever works), CPU when none does; never builds from source. On the CPU the
+   * threaded build (threaded-build.ts) when this computer has one that loads, else node-llama-cpp's prebuilt:
+   * getLlama finds a local build by its CMake options and falls back to the prebuilt binary by itself.
+   */
   #getLlama(): Promise<Llama> {
-    this.#llama ??= getLlama({ gpu: this.gpu === "cpu" ? false : this.gpu, build: "never", progressLogs: false, logLevel: LlamaLogLevel.warn });
+    this.#llama ??= (async () => {
+      const cmakeOptions = threadedBuildCmakeOptions(process.platform);
+      const llama = await getLlama({ gpu: this.gpu === "cpu" ? false : this.gpu, build: "never", progressLogs: false, logLevel: LlamaLogLevel.warn, ...(cmakeOptions ? { cmakeOptions } : {}) });
+      const { build, reason } = await this.#buildOf(llama);
+      this.logger.info(`llama.cpp ${llama.llamaCppRelease.release}: ${llama.gpu === false ? "CPU" : llama.gpu}, ${build} build (${reason})`);
+      return llama;
+    })();
     return this.#llama;
+  }
+
+  async #buildOf(llama: Llama): Promise<Pick<SystemInfo["llama"], "build" | "reason">> {
+    if (llama.buildType === "localBuild") return { build: "threaded", reason: "threaded" };
+    if (llama.gpu !== false) return { build: "prebuilt", reason: "gpu" };
+    if (threadedBuildUnavailable(process.platform) !== null) return { build: "prebuilt", reason: "unavailable" };
+    return { build: "prebuilt", reason: (await threadedBuildOnDisk()) ? "failed" : "not-built" };
+  }
+
+  /** Which llama.cpp binary runs, why, and how many threads a model gets by default. */
+  async llamaBuild(): Promise<SystemInfo["llama"]> {
+    const llama = await this.#getLlama();
+    return { ...(await this.#buildOf(llama)), threads: defaultThreads(llama, Infinity) };
   }
 
   #serially<T>(work: () => Promise<T>): Promise<T> {
@@ -224,7 +250,7 @@ export class LlamaRuntime {
           throw new BillaError("bad_file", `${basename(options.modelPath)} could not be loaded: ${error.message}`);
         });
       try {
-        const threads = options.threads ?? defaultThreads(llama, model);
+        const threads = options.threads ?? defaultThreads(llama, model.fileInsights.totalParameters);
         const context = await model.createContext({ contextSize: options.contextSize, threads, sequences: CONVERSATION_SLOTS, flashAttention: options.flashAttention });
         // node-llama-cpp's automatic choice gets BiLLa's prompt wrong, so BiLLa's format gets our own wrapper.
         const resolvedPromptFormat = resolvePromptFormat(options.promptFormat, promptFactsOf(model.fileInfo.metadata));

@@ -10,10 +10,11 @@ export class SystemService {
   ) {}
 
   async info(): Promise<SystemInfo> {
-    const [gpu, mathCores, llamaCpp] = await Promise.all([
+    const [gpu, mathCores, llamaCpp, llama] = await Promise.all([
       this.runtime.gpuState(),
       this.runtime.cpuMathCores(),
       this.runtime.llamaCppVersion(),
+      this.runtime.llamaBuild(),
     ]);
     const cpuList = cpus();
     return {
@@ -21,6 +22,7 @@ export class SystemService {
       cpu: { model: cpuList[0]?.model.trim() ?? "unknown", logicalCores: Math.max(1, cpuList.length), mathCores },
       ram: { totalBytes: totalmem(), freeBytes: freemem() },
       gpu,
+      llama,
       versions: {
         app: this.appVersion,
         node: process.versions.node,
