@@ -1,6 +1,8 @@
 // npm run bench:generate — the app's chat path against node-llama-cpp's bare decoding loop on the same
-// synthetic 134M-parameter Q4_K_M model, in one run; and the time to first token of a follow-up turn (its
-// prefix already evaluated) against a cold start, and against a conversation switched back to after others.
+// synthetic 134M-parameter Q4_K_M model, in one run; the time to first token of a follow-up turn (its
+// prefix already evaluated) against a cold start, and against a conversation switched back to after others;
+// then the CPU builds side by side at BiLLa-7B's width (cpu-builds.ts: llama-bench, the prebuilt binary, the
+// threaded build, the app's chat path, at 1 and 2 threads).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +12,7 @@ import { createServices, type Services } from "../../src-main/services/create-se
 import { billaPromptText } from "../../src-main/services/runtime/billa-chat-wrapper.js";
 import { SYNTHETIC_134M, writeSyntheticLlamaGguf } from "../support/synthetic-gguf.js";
 import { measureBareDecode } from "./bare-decode.js";
+import { measureCpuBuilds } from "./cpu-builds.js";
 import { measureStateSwitch } from "./state-switch.js";
 
 const TOKENS = 128;
@@ -90,9 +93,13 @@ async function main(): Promise<void> {
       ["evicted conversation: save state to a file / load it back", `${state.saveMs.toFixed(0)} ms / ${state.loadMs.toFixed(0)} ms (${(state.stateFileBytes / 2 ** 20).toFixed(1)} MiB file)`],
       ["memory of one more resident sequence (2048 tokens, estimate)", `${(state.residentSequenceBytes / 2 ** 20).toFixed(1)} MiB`],
     ];
-    const width = Math.max(...rows.map(([name]) => name.length));
-    console.log(`\n${rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join("\n")}`);
-    console.log(JSON.stringify({ bench: "generate", threads, tokens: TOKENS, chat, bare, state, ratio: chatSpeed / bare.tokensPerSecond }));
+    const builds = await measureCpuBuilds(dir, log);
+    const table = (lines: [string, string][]) => {
+      const width = Math.max(...lines.map(([name]) => name.length));
+      return lines.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join("\n");
+    };
+    console.log(`\n${table(rows)}\n\nCPU builds at BiLLa-7B's width\n${table(builds.rows)}`);
+    console.log(JSON.stringify({ bench: "generate", threads, tokens: TOKENS, chat, bare, state, ratio: chatSpeed / bare.tokensPerSecond, cpuBuilds: builds.json }));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
