@@ -1,4 +1,5 @@
 import { getLlama, LlamaLogLevel, type Llama, type Token } from "node-llama-cpp";
+import { golden } from "./demo.js";
 
 let llama: Promise<Llama> | undefined;
 
@@ -44,4 +45,11 @@ export async function tokenize(modelPath: string, texts: string[]): Promise<numb
   } finally {
     await model.dispose();
   }
+}
+
+/** The golden cases (by id) whose greedy answer the GGUF reproduces token for token. */
+export async function goldenMatches(modelPath: string): Promise<string[]> {
+  const longest = Math.max(...golden.cases.map((c) => c.greedy_ids.length));
+  const continuations = await greedyContinuations(modelPath, golden.cases.map((c) => c.prompt_ids), longest + 4);
+  return golden.cases.filter((c, i) => JSON.stringify(continuations[i]) === JSON.stringify(c.greedy_ids)).map((c) => c.id);
 }

@@ -9,7 +9,7 @@ import { SafetensorsWriter } from "../../src-main/services/conversion/safetensor
 import { readSafetensors } from "../../src-main/services/conversion/safetensors/safetensors-reader.js";
 import { readTensorBytes } from "../../src-main/services/conversion/tensor.js";
 import { DEMO, golden, reportOf, runJob } from "../support/demo.js";
-import { greedyContinuations, tokenize } from "../support/greedy.js";
+import { goldenMatches, tokenize } from "../support/greedy.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const temp = makeTempDir("billa-convert-");
@@ -32,12 +32,6 @@ function convert(input: { modelDir: string; originalLlama?: string; outFile: str
 /** Output files in the folder other than the data directory: nothing half-written may stay behind. */
 function leftovers(dir: string): string[] {
   return readdirSync(dir).filter((name) => name !== "data");
-}
-
-async function goldenMatches(modelPath: string): Promise<string[]> {
-  const longest = Math.max(...golden.cases.map((c) => c.greedy_ids.length));
-  const continuations = await greedyContinuations(modelPath, golden.cases.map((c) => c.prompt_ids), longest + 4);
-  return golden.cases.filter((c, i) => JSON.stringify(continuations[i]) === JSON.stringify(c.greedy_ids)).map((c) => c.id);
 }
 
 describe("released BiLLa + original LLaMA → GGUF", () => {

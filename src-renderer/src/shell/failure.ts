@@ -33,6 +33,9 @@ export function failureOf(error: unknown, byCode: Partial<Record<ErrorCode | "un
     busy: "failure.busy",
     bad_file: "failure.badFile",
     unsupported: "failure.unsupported",
+    access_denied: "failure.accessDenied",
+    no_space: "failure.noSpace",
+    network: "failure.network",
     internal: "failure.internal",
     unknown: "failure.internal",
   };

@@ -2,16 +2,13 @@
 // renamed into place after a final check, so a crash, a cancel or a failure never leaves a file that looks
 // like a model.
 import { randomBytes } from "node:crypto";
-import { access, open, rename, rm, statfs, type FileHandle } from "node:fs/promises";
+import { access, open, rename, rm, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { BillaError } from "../../../contract/errors.js";
-
-/** Room left for the file system's own needs beyond the bytes we write. */
-const DISK_HEADROOM = 64 * 1024 * 1024;
+import { DISK_HEADROOM, freeBytes } from "../../system/free-space.js";
 
 export async function checkFreeSpace(folder: string, bytesNeeded: number): Promise<void> {
-  const { bavail, bsize } = await statfs(folder);
-  const free = bavail * bsize;
+  const free = await freeBytes(folder);
   if (free < bytesNeeded + DISK_HEADROOM) {
     const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(2);
     throw new BillaError("bad_file", `The output needs ${gib(bytesNeeded)} GiB but ${folder} has only ${gib(free)} GiB free. Free some space or choose another folder.`);
