@@ -3,6 +3,7 @@
 // are kept; a file that fails its check is put aside and fetched once more; a lost connection is retried with
 // growing waits. Pausing or cancelling keeps what arrived, so starting again continues it.
 import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DownloadFileStatus, DownloadStatus, OutputTypeName } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
@@ -206,7 +207,7 @@ export class DownloadJob {
         return;
       }
       const where = await this.folder.quarantine(finalPath, file);
-      this.#notice(`${file.path} was already in the folder but is not the Hub's (${check.actual} instead of ${check.expected}); it was moved to ${where} and is downloaded again.`);
+      this.#notice(`${file.path} was already in the folder but is not the Hub's (its ${check.what} is ${check.actual}, the Hub's ${check.expected}); it was moved to ${where} and is downloaded again.`);
       entry.doneBytes = 0;
     }
     let refetched = false;
@@ -237,18 +238,18 @@ export class DownloadJob {
         this.#emit(context, true);
         return;
       }
-      const where = await this.folder.quarantine(partPath, file);
+      await this.folder.quarantine(partPath, file);
       await this.folder.discardPart(file);
       if (refetched) {
         throw new BillaError(
           "bad_file",
-          `${file.path} failed its checksum twice (expected ${check.expected}, got ${check.actual}); both copies are kept in ${this.folder.work}/quarantine. The server, or something between it and you, sends damaged data: try again later, or another endpoint.`,
+          `${file.path} failed its checksum twice (its ${check.what} is ${check.actual}, the Hub's ${check.expected}); both copies are kept in ${join(this.folder.work, "quarantine")}. The server, or something between it and you, sends damaged data: try again later, or another endpoint.`,
         );
       }
       refetched = true;
       attempt = 0;
       entry.doneBytes = 0;
-      this.#notice(`${file.path} arrived damaged (sha256 ${check.actual}, expected ${check.expected}). It was put aside in ${where} and is downloaded once more.`);
+      this.#notice(`${file.path} arrived damaged: its ${check.what} is ${check.actual}, the Hub's ${check.expected}. It was set aside and is downloaded once more.`);
     }
   }
 

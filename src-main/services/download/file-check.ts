@@ -5,7 +5,8 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { HubFile } from "./hub-client.js";
 
-export type CheckResult = { ok: true } | { ok: false; expected: string; actual: string };
+/** On a mismatch: what was compared ("size", "sha256", "git blob id") and the two values. */
+export type CheckResult = { ok: true } | { ok: false; what: string; expected: string; actual: string };
 
 async function digest(path: string, algorithm: "sha256" | "sha1", prefix: Buffer | null, onBytes: (bytes: number) => void): Promise<string> {
   const hash = createHash(algorithm);
@@ -19,9 +20,11 @@ async function digest(path: string, algorithm: "sha256" | "sha1", prefix: Buffer
 
 export async function checkFile(path: string, file: HubFile, onBytes: (bytes: number) => void = () => undefined): Promise<CheckResult> {
   const { size } = await stat(path);
-  if (size !== file.size) return { ok: false, expected: `${file.size} bytes`, actual: `${size} bytes` };
-  const actual =
-    file.sha256 !== null ? await digest(path, "sha256", null, onBytes) : await digest(path, "sha1", Buffer.from(`blob ${size}\0`), onBytes);
-  const expected = file.sha256 ?? file.gitOid;
-  return actual === expected ? { ok: true } : { ok: false, expected: `${file.sha256 !== null ? "sha256" : "git blob"} ${expected}`, actual: `${actual}` };
+  if (size !== file.size) return { ok: false, what: "size", expected: `${file.size} bytes`, actual: `${size} bytes` };
+  if (file.sha256 !== null) {
+    const actual = await digest(path, "sha256", null, onBytes);
+    return actual === file.sha256 ? { ok: true } : { ok: false, what: "sha256", expected: file.sha256, actual };
+  }
+  const actual = await digest(path, "sha1", Buffer.from(`blob ${size}\0`), onBytes);
+  return actual === file.gitOid ? { ok: true } : { ok: false, what: "git blob id", expected: file.gitOid, actual };
 }
