@@ -80,11 +80,12 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return start >= size || end < start ? "unsatisfiable" : { start, end };
 }
 
-async function listen(server: Server): Promise<string> {
+/** Listens on loopback; the address is given by `host`, as clients will name it. */
+async function listen(server: Server, host: string): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("no port");
-  return `http://127.0.0.1:${address.port}`;
+  return `http://${host}:${address.port}`;
 }
 
 export class FakeHub {
@@ -106,7 +107,9 @@ export class FakeHub {
     let self: FakeHub | null = null;
     const hubServer = createServer((request, response) => self!.#onHub(request, response));
     const cdnServer = createServer((request, response) => self!.#onCdn(request, response));
-    const [endpoint, cdnOrigin] = await Promise.all([listen(hubServer), listen(cdnServer)]);
+    // The CDN has a host name of its own, as on the real Hub: clients (huggingface_hub among them) tell the CDN
+    // from the Hub by the host name, not the port.
+    const [endpoint, cdnOrigin] = await Promise.all([listen(hubServer, "127.0.0.1"), listen(cdnServer, "localhost")]);
     self = new FakeHub(hubServer, cdnServer, endpoint, cdnOrigin);
     for (const server of [hubServer, cdnServer]) {
       server.on("connection", (socket: Socket) => {
