@@ -89,10 +89,8 @@ describe("downloading in step 1", { timeout: 60_000 }, () => {
     await fireEvent.change(endpoint, { target: { value: "not an address" } });
     await waitFor(() => expect(screen.getByTestId("settings-error").textContent).toContain("were not accepted"));
     await fireEvent.change(endpoint, { target: { value: " https://hf-mirror.com " } });
-    await waitFor(async () => {
-      const settings = await roomy.api.invoke("settings.get", {});
-      expect(settings.ok && settings.value.hubEndpoint).toBe("https://hf-mirror.com");
-    });
+    const client = createApiClient(roomy.api);
+    await waitFor(async () => expect((await client.invoke("settings.get", {})).hubEndpoint).toBe("https://hf-mirror.com"));
 
     const token = screen.getByTestId("hub-token") as HTMLInputElement;
     expect(token.type).toBe("password");
@@ -100,10 +98,7 @@ describe("downloading in step 1", { timeout: 60_000 }, () => {
     await fireEvent.click(screen.getByRole("button", { name: "Show" }));
     expect(token.type).toBe("text");
     await fireEvent.change(screen.getByRole("combobox", { name: "Files downloaded at once" }), { target: { value: "4" } });
-    await waitFor(async () => {
-      const settings = await roomy.api.invoke("settings.get", {});
-      expect(settings.ok && settings.value).toMatchObject({ hubEndpoint: "https://hf-mirror.com", hubToken: "hf_abc123", parallelDownloads: 4 });
-    });
-    await roomy.api.invoke("settings.update", { hubEndpoint: null, hubToken: null, parallelDownloads: 3 });
+    await waitFor(async () => expect(await client.invoke("settings.get", {})).toMatchObject({ hubEndpoint: "https://hf-mirror.com", hubToken: "hf_abc123", parallelDownloads: 4 }));
+    await client.invoke("settings.update", { hubEndpoint: null, hubToken: null, parallelDownloads: 3 });
   });
 });
