@@ -6,9 +6,6 @@ import { OUTPUT_TYPE_NAMES, RECOMMENDED_TYPE } from "./output-types.js";
 const byteCount = z.number().int().nonnegative();
 const id = z.string().min(1).max(200);
 
-/** BiLLa's two releases; the chat model first. Meta's original LLaMA is not among them: its licence forbids it. */
-export const BILLA_REPOS = ["Neutralzz/BiLLa-7B-SFT", "Neutralzz/BiLLa-7B-LLM"] as const;
-
 /** `owner/name` as the Hub spells repository ids: letters, digits, `-`, `_`, `.`, no `..`, no leading or trailing `.`/`-`. */
 export const repoIdSchema = z
   .string()

@@ -80,6 +80,13 @@ describe("the plan", () => {
     expect(existsSync(destination)).toBe(false);
   });
 
+  it("refuses a destination that is a file", async () => {
+    const file = join(temp.path, "a-file");
+    writeFileSync(file, "not a folder");
+    const failure = await refusal(services.api, "download.start", { repo: SFT, destination: file });
+    expect(failure).toEqual({ code: "bad_file", message: `${file} cannot hold the download (ENOTDIR): choose a folder, new or existing, that you may write to.` });
+  });
+
   it("refuses a repository id that is not owner/name before asking anyone", async () => {
     const failure = await refusal(services.api, "download.plan", { repo: "../etc", destination: freshFolder() });
     expect(failure.code).toBe("invalid_input");

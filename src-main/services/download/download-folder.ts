@@ -85,7 +85,9 @@ export class DownloadFolder {
   /** Claims the folder for this process; another live process downloading into it makes this `busy`. */
   async acquire(): Promise<void> {
     const lock = join(this.work, "lock");
-    await mkdir(this.work, { recursive: true });
+    await mkdir(this.work, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+      throw new BillaError("bad_file", `${this.destination} cannot hold the download (${error.code ?? error.message}): choose a folder, new or existing, that you may write to.`);
+    });
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const handle = await open(lock, "wx");
