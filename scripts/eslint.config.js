@@ -90,11 +90,11 @@ export default tseslint.config(
           ],
           patterns: [
             {
-              // conversation-tree.ts is the one exception: pure functions over the contract's data, shared so
-              // that the UI and the services read a conversation's branches the same way.
-              group: ["**/src-main/contract/**", "!**/src-main/contract/conversation-tree.js"],
+              // Two exceptions, pure functions over the contract's data shared so that the UI and the services
+              // agree: conversation-tree.ts (a conversation's branches) and output-types.ts (a GGUF's size).
+              group: ["**/src-main/contract/**", "!**/src-main/contract/conversation-tree.js", "!**/src-main/contract/output-types.js"],
               allowTypeImports: true,
-              message: "The renderer may import the contract's types only (`import type`), and conversation-tree.js.",
+              message: "The renderer may import the contract's types only (`import type`), conversation-tree.js and output-types.js.",
             },
             {
               regex: "src-main/(?!contract/)",

@@ -2,12 +2,16 @@
 // Every request has a name, an input schema (validated at the boundary) and an output schema;
 // every event stream has a payload schema. Transports carry these and nothing else.
 import { z } from "zod";
+import { downloadEvents, downloadRequests } from "./download.js";
 import type { Envelope } from "./errors.js";
 import { generationStatsSchema, gpuLayersSchema, samplingSchema, turnSchema } from "./generation.js";
+import { OUTPUT_TYPE_NAMES } from "./output-types.js";
 import { conversationSchema, conversationSummarySchema, EXPORT_FORMATS, messageSchema, searchResultSchema, settingsChangesSchema, settingsSchema } from "./history.js";
 
+export * from "./download.js";
 export * from "./generation.js";
 export * from "./history.js";
+export * from "./output-types.js";
 
 const byteCount = z.number().int().nonnegative();
 
@@ -139,8 +143,6 @@ const modelOptions = {
   contextSize: z.number().int().min(256).max(131072).default(2048),
 };
 
-export const OUTPUT_TYPE_NAMES = ["f16", "bf16", "q8_0", "q4_0", "q4_k_m", "q5_k_m", "q6_k"] as const;
-export type OutputTypeName = (typeof OUTPUT_TYPE_NAMES)[number];
 
 export const conversionReportSchema = z.object({
   outPath: z.string(),
@@ -343,6 +345,7 @@ export const requests = {
   "shell.showLogs": { input: noInput, output: z.object({ opened: z.boolean() }) },
   /** Opens an http(s) link in the system browser; any other scheme is refused. */
   "shell.openExternal": { input: z.object({ url: z.url({ protocol: /^https?$/ }).max(2048) }).strict(), output: z.object({ opened: z.boolean() }) },
+  ...downloadRequests,
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 const id = z.string().min(1).max(200);
@@ -395,6 +398,7 @@ export const events = {
       z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
     ]),
   }),
+  ...downloadEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type RequestName = keyof typeof requests;

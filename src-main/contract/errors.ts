@@ -13,8 +13,12 @@ export const ERROR_CODES = [
   "busy",
   /** A file the user gave us is not what it claims to be. */
   "bad_file",
-  /** The disk ran out of space; what was saved before is intact. */
+  /** The disk is (or would be) full; what was saved before is intact. */
   "disk_full",
+  /** A server refused access: a gated or private repository, or a token it did not accept. */
+  "access_denied",
+  /** A server could not be reached, or the connection kept dropping. */
+  "network",
   /** This transport cannot do it (e.g. a native file dialog in web mode); the UI falls back. */
   "unsupported",
   /** Something failed inside the app; details are in the log, not in the message. */

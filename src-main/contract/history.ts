@@ -2,6 +2,7 @@
 // A conversation is a tree of messages: regenerating an answer or editing a question adds a sibling
 // (same parent) instead of overwriting, and `currentMessageId` names the leaf of the branch on screen.
 import { z } from "zod";
+import { hubEndpointSchema, parallelDownloadsSchema } from "./download.js";
 import { generationStatsSchema, samplingSchema, GPU_CHOICES, gpuLayersSchema } from "./generation.js";
 
 const id = z.string().min(1).max(200);
@@ -87,6 +88,17 @@ const settingFields = {
   contextSize: z.number().int().min(256).max(131072),
   /** New conversations start with these; BiLLa's reference generation by default. */
   sampling: samplingSchema,
+  /** A Hugging Face mirror; null: `HF_ENDPOINT` when set, else https://huggingface.co. */
+  hubEndpoint: hubEndpointSchema.nullable(),
+  /** Sent to that endpoint only (never to the servers it redirects to), for gated or private repositories. */
+  hubToken: z
+    .string()
+    .trim()
+    .max(500)
+    .regex(/^[\x21-\x7e]+$/, "An access token is one word of printable characters, like hf_…")
+    .nullable(),
+  /** How many files of a download are transferred at the same time. */
+  parallelDownloads: parallelDownloadsSchema,
 };
 
 /** What the user set once for the whole app. Every field has a default, so older databases stay valid. */
@@ -97,6 +109,9 @@ export const settingsSchema = z.object({
   gpuLayers: settingFields.gpuLayers.default("auto"),
   contextSize: settingFields.contextSize.default(2048),
   sampling: settingFields.sampling.default(samplingSchema.parse({})),
+  hubEndpoint: settingFields.hubEndpoint.default(null),
+  hubToken: settingFields.hubToken.default(null),
+  parallelDownloads: settingFields.parallelDownloads.default(3),
 });
 export type Settings = z.output<typeof settingsSchema>;
 

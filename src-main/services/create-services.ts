@@ -7,6 +7,8 @@ import { APP_VERSION } from "./app-root.js";
 import { ConversionService } from "./conversion/conversion-service.js";
 import { dataPaths, type DataPaths } from "./data-dir.js";
 import { createDispatcher } from "./dispatcher.js";
+import { DEFAULT_TUNING, type DownloadTuning } from "./download/download-job.js";
+import { DownloadService } from "./download/download-service.js";
 import { EventBus } from "./event-bus.js";
 import { createFileLogger, type Logger } from "./logger.js";
 import { ModelLibrary } from "./models/model-library.js";
@@ -34,6 +36,10 @@ export interface ServiceOptions {
   shell?: ShellActions;
   /** Another history database than the data directory's (the CLI's `--db`). */
   database?: string;
+  /** Where HF_ENDPOINT and HF_TOKEN are read; the process's environment by default. */
+  env?: NodeJS.ProcessEnv;
+  /** Timings and the free-space probe of downloads (tests shorten the waits and shrink the disk). */
+  downloadTuning?: Partial<DownloadTuning>;
 }
 
 export interface Services {
@@ -60,6 +66,15 @@ export function createServices(options: ServiceOptions): Services {
   const system = new SystemService(runtime, APP_VERSION);
   const conversions = new ConversionService(events, logger, async (path) => (await models.import(path, "register")).id);
   const chat = new ChatService(history, runtime, models, settings, events);
+  const downloads = new DownloadService({
+    events,
+    logger,
+    settings: () => settings.get(),
+    registryDir: paths.downloads,
+    modelsDir: paths.models,
+    tuning: { ...DEFAULT_TUNING, ...options.downloadTuning },
+    env: options.env ?? process.env,
+  });
   const shell = options.shell ?? NO_SHELL;
 
   /** The file behind a request's model: a library entry (with its prompt-format choice) or a path. */
@@ -132,12 +147,19 @@ export function createServices(options: ServiceOptions): Services {
       "shell.openDataFolder": () => shell.openPath(paths.root),
       "shell.showLogs": () => shell.openPath(paths.logFile),
       "shell.openExternal": ({ url }) => shell.openExternal(url),
+      "download.plan": (input) => downloads.plan(input),
+      "download.start": (input) => downloads.start(input),
+      "download.pause": ({ downloadId }) => downloads.pause(downloadId),
+      "download.resume": ({ downloadId }) => downloads.resume(downloadId),
+      "download.cancel": ({ downloadId, discard }) => downloads.cancel(downloadId, discard),
+      "download.list": () => downloads.list(),
     },
     events,
     logger,
   );
 
   async function dispose(): Promise<void> {
+    await downloads.dispose();
     await conversions.dispose();
     await runtime.dispose();
     db.close();

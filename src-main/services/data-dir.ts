@@ -14,11 +14,13 @@ export interface DataPaths {
   sequenceStates: string;
   /** Copies of the database made before a restore replaced it. */
   backups: string;
+  /** Where unfinished Hugging Face downloads are (one small file each; the downloads live in their own folders). */
+  downloads: string;
 }
 
 export function dataPaths(root: string): DataPaths {
   const logs = join(root, "logs");
-  return { root, database: join(root, "billa.sqlite"), models: join(root, "models"), logs, logFile: join(logs, "billa.log"), sequenceStates: join(root, "cache", "sequence-states"), backups: join(root, "backups") };
+  return { root, database: join(root, "billa.sqlite"), models: join(root, "models"), logs, logFile: join(logs, "billa.log"), sequenceStates: join(root, "cache", "sequence-states"), backups: join(root, "backups"), downloads: join(root, "downloads") };
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APP_ROOT } from "../../src-main/services/app-root.js";
 import { launchChromium } from "../support/chromium.js";
+import { NAMES } from "../support/e2e-page.js";
 import { makeTempDir } from "../support/temp-dir.js";
 import { startWebMode, type RunningWebMode } from "../support/web-mode.js";
 
@@ -19,8 +20,6 @@ const pages = [
   { hash: "#/settings", en: "Settings", zh: "设置" },
 ] as const;
 
-/** Words that are names, not English: they stay as they are in the Chinese UI. */
-const NAMES = new Set(["BiLLa", "LLaMA", "GGUF", "CPU", "GPU", "RAM", "VRAM", "B", "KiB", "MiB", "GiB", "TiB"]);
 
 const dataDir = makeTempDir("billa-e2e-");
 let web: RunningWebMode;

@@ -6,25 +6,20 @@
 // theme switch. Every page and wizard step is screenshotted in both languages, light and dark.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { APP_ROOT } from "../../src-main/services/app-root.js";
 import { launchChromium } from "../support/chromium.js";
 import { DEMO, golden } from "../support/demo.js";
 import { makeDemoGguf } from "../support/demo-gguf.js";
+import { ARTIFACTS, atStep, englishWords, go, openApp as openAppIn, shoot, wizardStep as step, type Lang } from "../support/e2e-page.js";
 import { makeTempDir } from "../support/temp-dir.js";
 import { startWebMode, type RunningWebMode } from "../support/web-mode.js";
 
-type Lang = "en" | "zh-CN";
-const artifacts = join(APP_ROOT, "test", "artifacts");
 const dataDir = makeTempDir("billa-e2e-wizard-");
 const files = makeTempDir("billa-e2e-wizard-files-");
 let web: RunningWebMode;
 let browser: Browser;
 let demoGguf: string;
-
-/** Words that are names, not English: they stay as they are in the Chinese UI. */
-const NAMES = new Set(["BiLLa", "LLaMA", "LLaMA-7B", "BiLLa-7B", "GGUF", "CPU", "GPU", "RAM", "VRAM", "PyTorch", "Meta", "Hugging", "Face", "safetensors", "B", "KiB", "MiB", "GiB", "TiB", "GB", "M"]);
 
 const T = {
   en: {
@@ -42,71 +37,19 @@ const T = {
 } as const;
 
 beforeAll(async () => {
-  mkdirSync(artifacts, { recursive: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
   demoGguf = await makeDemoGguf(files.path, "q8_0");
   web = await startWebMode(dataDir.path);
   browser = await launchChromium();
 }, 120_000);
+const openApp = (lang: Lang) => openAppIn(browser, web.url, lang);
+
 afterAll(async () => {
   await browser?.close();
   await web?.stop();
   dataDir.remove();
   files.remove();
 });
-
-async function openApp(lang: Lang): Promise<Page> {
-  // The smallest window the app supports, so the screenshots show what fits there.
-  const context = await browser.newContext({ locale: lang, viewport: { width: 1024, height: 700 } });
-  const page = await context.newPage();
-  await page.goto(web.url);
-  // Another test may have left a language in the settings: this one asks for its own in the shell's switch.
-  await page.locator("aside select").selectOption(lang);
-  await page.waitForFunction((want) => document.documentElement.lang === want, lang);
-  return page;
-}
-
-async function go(page: Page, lang: Lang, to: keyof (typeof T)["en"]["nav"]): Promise<void> {
-  await page.getByRole("navigation").getByRole("link", { name: T[lang].nav[to], exact: true }).click();
-  await page.waitForFunction((hash) => window.location.hash === hash, `#/${to}`);
-}
-
-/** Screenshots the page in the light and the dark theme, through the system's colour scheme ("system" theme). */
-async function shoot(page: Page, name: string, lang: Lang, { bottom = false } = {}): Promise<void> {
-  // The page scrolls inside <main>: the top, and for long pages the bottom too.
-  const scroll = (to: "top" | "bottom") => page.evaluate((where) => document.querySelector("main")?.scrollTo(0, where === "top" ? 0 : 1e6), to);
-  for (const scheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    await page.waitForFunction((want) => document.documentElement.dataset["theme"] === want, scheme);
-    await scroll("top");
-    await page.screenshot({ path: join(artifacts, `${name}-${lang}-${scheme}.png`) });
-    if (bottom) {
-      await scroll("bottom");
-      await page.screenshot({ path: join(artifacts, `${name}-bottom-${lang}-${scheme}.png`) });
-    }
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-}
-
-/** Visible UI words left in English on a Chinese page (data is marked translate="no" or lang="en"). */
-async function englishWords(page: Page): Promise<string[]> {
-  const text = await page.evaluate(() => {
-    const clone = document.body.cloneNode(true) as HTMLElement;
-    for (const element of clone.querySelectorAll('[translate="no"], [lang="en"], script, style, code')) element.remove();
-    const labels = [...document.querySelectorAll("[aria-label], [title], [placeholder]")]
-      .filter((element) => !element.closest('[translate="no"]'))
-      .flatMap((element) => ["aria-label", "title", "placeholder"].map((name) => element.getAttribute(name) ?? ""));
-    return `${clone.textContent}\n${labels.join("\n")}`;
-  });
-  return (text.match(/[A-Za-z][A-Za-z0-9.-]*/g) ?? []).map((word) => word.replace(/[.-]+$/, "")).filter((word) => word && !NAMES.has(word));
-}
-
-function step(page: Page) {
-  return page.getByTestId("wizard-step");
-}
-
-async function atStep(page: Page, n: number): Promise<void> {
-  await page.waitForFunction((want) => document.querySelector('[data-testid="wizard-step"]')?.getAttribute("data-step") === want, String(n), { timeout: 30_000 });
-}
 
 async function runWizard(lang: Lang, outType: "Q8_0" | "F16"): Promise<void> {
   const t = T[lang];

@@ -8,10 +8,11 @@ export interface RunningWebMode {
   stop(): Promise<void>;
 }
 
-/** Starts web mode exactly as `npm run web` does (after its build), in its own data directory. */
-export function startWebMode(dataDir: string): Promise<RunningWebMode> {
+/** Starts web mode exactly as `npm run web` does (after its build), in its own data directory, with more environment variables if given. */
+export function startWebMode(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<RunningWebMode> {
   const child = spawn(process.execPath, [join(APP_ROOT, "build/main/transports/web/web-host.js"), "--data-dir", dataDir], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   let output = "";
   const stop = () =>

@@ -3,13 +3,11 @@
 // crash, a cancel, a full disk or a failure never leaves a file that looks finished. The temporary name carries the
 // writer's pid: what a killed process leaves behind is recognised and removed by the next write into that folder.
 import { randomBytes } from "node:crypto";
-import { access, open, readdir, rename, rm, statfs, type FileHandle } from "node:fs/promises";
+import { access, open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { BillaError } from "../../contract/errors.js";
 import { isProcessAlive } from "../system/process-alive.js";
-
-/** Room left for the file system's own needs beyond the bytes we write. */
-const DISK_HEADROOM = 64 * 1024 * 1024;
+import { DISK_HEADROOM, freeBytes } from "./free-space.js";
 const PARTIAL_NAME = /^\..+\.partial-(\d+)-[0-9a-f]{8}$/;
 
 export function partialPathFor(path: string): string {
@@ -26,8 +24,7 @@ export async function removeStalePartials(folder: string): Promise<void> {
 }
 
 export async function checkFreeSpace(folder: string, bytesNeeded: number): Promise<void> {
-  const { bavail, bsize } = await statfs(folder);
-  const free = bavail * bsize;
+  const free = await freeBytes(folder);
   if (free < bytesNeeded + DISK_HEADROOM) {
     const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(2);
     throw new BillaError("disk_full", `The output needs ${gib(bytesNeeded)} GiB but ${folder} has only ${gib(free)} GiB free. Free some space or choose another folder.`);

@@ -4,6 +4,7 @@ import { APP_VERSION } from "../../services/app-root.js";
 import { addChatCommands } from "./chat-commands.js";
 import { CliError, printJson, request, withApi } from "./cli-support.js";
 import { addConversionCommands } from "./conversion-commands.js";
+import { addDownloadCommand } from "./download-commands.js";
 import { addHistoryCommands } from "./history-commands.js";
 
 function createProgram(): Command {
@@ -17,6 +18,7 @@ function createProgram(): Command {
     .description("print this computer's OS, CPU, RAM and GPUs as llama.cpp sees them, as JSON")
     .action(() => withApi(program, async (api) => printJson(await request(api, "system.info", {}))));
 
+  addDownloadCommand(program);
   addConversionCommands(program);
   addChatCommands(program);
   addHistoryCommands(program);

@@ -27,7 +27,10 @@ export async function withApi<T>(program: Command, run: (api: RawApi) => Promise
 
 export async function request<N extends RequestName>(api: RawApi, name: N, input: RequestInput<N>): Promise<RequestOutput<N>> {
   const envelope = await api.invoke(name, input);
-  if (!envelope.ok) throw new CliError(envelope.error.message);
+  if (!envelope.ok) {
+    const issues = (envelope.error.issues ?? []).map((issue) => `${issue.path.join(".") || "input"}: ${issue.message}`);
+    throw new CliError(issues.length ? `${envelope.error.message} ${issues.join("; ")}` : envelope.error.message);
+  }
   return envelope.value as RequestOutput<N>;
 }
 
@@ -36,11 +39,12 @@ export function printJson(value: unknown): void {
 }
 
 /** Commander's parser for numeric flags, with a message that names the flag. */
-export function numberFlag(flag: string, { integer = false, min = -Infinity } = {}): (value: string) => number {
+export function numberFlag(flag: string, { integer = false, min = -Infinity, max = Infinity } = {}): (value: string) => number {
   return (value) => {
     const number = Number(value);
-    if (!Number.isFinite(number) || (integer && !Number.isInteger(number)) || number < min) {
-      throw new CliError(`${flag} needs ${integer ? "a whole number" : "a number"}${min > -Infinity ? ` of at least ${min}` : ""}, not ${JSON.stringify(value)}.`);
+    if (!Number.isFinite(number) || (integer && !Number.isInteger(number)) || number < min || number > max) {
+      const range = min > -Infinity && max < Infinity ? ` from ${min} to ${max}` : min > -Infinity ? ` of at least ${min}` : max < Infinity ? ` of at most ${max}` : "";
+      throw new CliError(`${flag} needs ${integer ? "a whole number" : "a number"}${range}, not ${JSON.stringify(value)}.`);
     }
     return number;
   };

@@ -8,9 +8,27 @@ const STAGE_NAMES: Record<ConversionProgress["stage"], string> = {
   verify: "verifying",
 };
 
-function duration(seconds: number): string {
+export function duration(seconds: number): string {
   const s = Math.round(seconds);
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+}
+
+/** Sizes in binary units, as the app shows them. */
+export function formatBytes(count: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = count;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** `[#####-----]`, `width` characters inside the brackets. */
+export function bar(done: number, total: number, width: number): string {
+  const filled = Math.min(width, Math.round((width * done) / Math.max(1, total)));
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
 }
 
 export function describeProgress(progress: ConversionProgress): string {
@@ -29,9 +47,7 @@ export class ProgressPrinter {
   show(progress: ConversionProgress): void {
     const text = describeProgress(progress);
     if (this.stream.isTTY) {
-      const width = 24;
-      const filled = Math.round((width * progress.doneBytes) / Math.max(1, progress.totalBytes));
-      this.stream.write(`\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${text}\x1b[K`);
+      this.stream.write(`\r${bar(progress.doneBytes, progress.totalBytes, 24)} ${text}\x1b[K`);
       return;
     }
     const now = Date.now();

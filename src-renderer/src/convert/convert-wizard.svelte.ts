@@ -11,6 +11,7 @@ import type {
 import type { MessageKey } from "../i18n/i18n.svelte.js";
 import { errorCode, failureOf, type Failure } from "../shell/failure.js";
 import { baseName, cleanTypedPath, joinPath } from "../shell/paths.js";
+import { HubDownload } from "./hub-download.svelte.js";
 import { RECOMMENDED_TYPE, type ModelShape } from "./output-types.js";
 
 export const STEPS = [1, 2, 3, 4, 5] as const;
@@ -43,7 +44,7 @@ export interface LlamaFindings {
   embedding: Embedding;
 }
 
-type Check<T> = { status: "idle" } | { status: "checking" } | { status: "ok"; findings: T } | { status: "failed"; failure: Failure; findings?: T };
+export type Check<T> = { status: "idle" } | { status: "checking" } | { status: "ok"; findings: T } | { status: "failed"; failure: Failure; findings?: T };
 
 export type StageState = { state: "waiting" | "active" | "done" | "skipped"; done: number; total: number };
 
@@ -128,6 +129,10 @@ export class ConvertWizard {
   /** Why "Next" did not move on, shown under the step. */
   stepFailure: Failure | null = $state(null);
 
+  /** Step 1: a folder the user has, or BiLLa's release downloaded from Hugging Face. */
+  source: "folder" | "hub" = $state("folder");
+  readonly download: HubDownload;
+
   folderPath = $state("");
   folder: Check<FolderFindings> = $state({ status: "idle" });
   /** The user's answer to "released or restored?", once they changed our guess. */
@@ -147,7 +152,9 @@ export class ConvertWizard {
   verify: Verify = $state(freshVerify());
   #early: EventMessage[] = [];
 
-  constructor(private readonly host: WizardHost) {}
+  constructor(private readonly host: WizardHost) {
+    this.download = new HubDownload({ api: host.api, dataDir: host.dataDir, onDownloaded: (destination) => void this.#downloaded(destination) });
+  }
 
   get restored(): boolean {
     const findings = this.folder.status === "ok" ? this.folder.findings : null;
@@ -168,6 +175,18 @@ export class ConvertWizard {
   }
 
   // ── Step 1: the BiLLa folder ───────────────────────────────────────────────────────────────────────
+
+  setSource(source: "folder" | "hub"): void {
+    this.source = source;
+    this.stepFailure = null;
+    if (source === "hub") this.download.prepare();
+  }
+
+  /** The download finished, every file checked: its folder is step 1's answer, and the wizard moves on. */
+  async #downloaded(destination: string): Promise<void> {
+    this.setFolderPath(destination);
+    if (this.step === 1 && this.source === "hub") await this.next();
+  }
 
   setFolderPath(path: string): void {
     this.folderPath = path;
@@ -485,6 +504,10 @@ export class ConvertWizard {
     this.stepFailure = null;
     switch (this.step) {
       case 1: {
+        if (this.source === "hub" && this.download.current?.state !== "done") {
+          this.stepFailure = { key: this.download.current?.state === "running" ? "convert.download.stillRunning" : "convert.download.notYet" };
+          return false;
+        }
         const ok = (this.folder.status === "ok" && this.folder.findings.path === cleanTypedPath(this.folderPath)) || (await this.checkFolder());
         if (!ok) return false;
         this.step = this.restored ? 3 : 2;
@@ -530,6 +553,7 @@ export class ConvertWizard {
     if (this.running) return;
     this.step = 1;
     this.stepFailure = null;
+    this.source = "folder";
     this.folderPath = "";
     this.folder = { status: "idle" };
     this.restoredChoice = null;
@@ -545,6 +569,7 @@ export class ConvertWizard {
   }
 
   onEvent(event: EventMessage): void {
+    this.download.onEvent(event);
     switch (event.name) {
       case "conversion.progress":
       case "conversion.warning":

@@ -1,31 +1,12 @@
-// What each output type costs, for step 3's table. Sizes are estimated from the parameter count times the
-// type's average bits per weight; nothing is measured here.
+// What each output type costs, for step 3's table. File sizes come from the contract's table of bits per
+// weight (the services estimate a download's room for the conversion with the same one).
 import type { OutputTypeName } from "../../../src-main/contract/api.js";
+import { estimatedFileBytes, RECOMMENDED_TYPE } from "../../../src-main/contract/output-types.js";
 
-/**
- * Average bits per weight, including each type's per-block scales:
- * - f16 / bf16: 16 bits, no scales.
- * - q8_0: 32 int8 weights + one f16 scale per block = (32×8 + 16) / 32 = 8.5.
- * - q6_k: 256-weight super-blocks of 6-bit weights with 8-bit sub-block scales and an f16 scale
- *   = 210 bytes / 256 weights = 6.5625.
- * - q5_k_m, q4_k_m: the "_m" mixes keep about half the attention-value and feed-forward-down tensors in
- *   q6_k, so llama.cpp's own figures for a 7B LLaMA (4.78 GB and 4.08 GB for 6.74 B weights) give
- *   ≈5.69 and ≈4.85 bits; the pure q5_k / q4_k would be 5.5 and 4.5.
- * - q4_0: 32 4-bit weights + an f16 scale = (32×4 + 16) / 32 = 4.5.
- */
-export const BITS_PER_WEIGHT: Record<OutputTypeName, number> = {
-  f16: 16,
-  bf16: 16,
-  q8_0: 8.5,
-  q6_k: 6.5625,
-  q5_k_m: 5.69,
-  q4_k_m: 4.85,
-  q4_0: 4.5,
-};
+export { estimatedFileBytes, RECOMMENDED_TYPE };
 
 /** Offered from best quality to smallest; q4_k_m is what most people should pick. */
 export const OUTPUT_TYPE_ORDER: readonly OutputTypeName[] = ["f16", "bf16", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0"];
-export const RECOMMENDED_TYPE: OutputTypeName = "q4_k_m";
 
 export interface ModelShape {
   parameters: number;
@@ -33,10 +14,6 @@ export interface ModelShape {
   hidden: number;
   heads: number;
   kvHeads: number;
-}
-
-export function estimatedFileBytes(type: OutputTypeName, parameters: number): number {
-  return Math.round((parameters * BITS_PER_WEIGHT[type]) / 8);
 }
 
 /**

@@ -113,9 +113,11 @@ export const en = {
   "failure.cancelled": "It was cancelled.",
   "failure.busy": "Another task is still running. Wait for it to finish, then try again.",
   "failure.badFile": "The file cannot be used.",
-  "failure.diskFull": "The disk is full. Free some space and try again; nothing saved before was lost.",
+  "failure.diskFull": "There is not enough free disk space. Free some space or choose another folder; nothing saved before was lost.",
   "failure.unsupported": "This is only possible in the desktop app.",
   "failure.internal": "Something went wrong inside BiLLa Desktop. Try again; if it keeps failing, the log file has the details.",
+  "failure.accessDenied": "Access was refused. If the model is gated or private, check the access token in Settings.",
+  "failure.network": "The server could not be reached, or the connection kept dropping. Check the connection and try again.",
 } as const;
 
 export const zhCN: Record<keyof typeof en, string> = {
@@ -230,7 +232,9 @@ export const zhCN: Record<keyof typeof en, string> = {
   "failure.cancelled": "已取消。",
   "failure.busy": "另一项任务仍在进行。请等它完成后再试。",
   "failure.badFile": "该文件无法使用。",
-  "failure.diskFull": "磁盘已满。请释放一些空间后再试；之前保存的内容没有丢失。",
+  "failure.diskFull": "磁盘空间不足。请释放一些空间或换一个文件夹；之前保存的内容没有丢失。",
   "failure.unsupported": "此操作仅在桌面应用中可用。",
   "failure.internal": "应用内部出错。请重试；如果仍然失败，可在日志文件中查看详情。",
+  "failure.accessDenied": "访问被拒绝。如果模型需要申请访问或是私有的，请检查“设置”中的访问令牌。",
+  "failure.network": "无法连接服务器，或连接反复中断。请检查网络后重试。",
 };

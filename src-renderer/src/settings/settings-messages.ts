@@ -34,6 +34,16 @@ export const en = {
   "settings.sampling.reset": "Reset to BiLLa's defaults",
   "settings.sampling.resetHint": "Temperature 0.7, top-k 50, top-p 1, no repetition penalty, up to 1024 tokens.",
 
+  "settings.hub": "Downloads from Hugging Face",
+  "settings.hub.help": "Where the conversion wizard and the billa download command get models from. In mainland China a mirror such as {mirror} is often faster.",
+  "settings.hub.endpoint": "Hub address",
+  "settings.hub.endpointHint": "Empty: {env} when it is set, else {hub}.",
+  "settings.hub.token": "Access token",
+  "settings.hub.tokenHint": "Only for gated or private models. Sent to the Hub address above and nowhere else (not to the servers it redirects to), and never written to the log.",
+  "settings.hub.showToken": "Show",
+  "settings.hub.hideToken": "Hide",
+  "settings.hub.parallel": "Files downloaded at once",
+
   "settings.data": "Data",
   "settings.dataDir": "Data folder",
   "settings.database": "Database",
@@ -93,6 +103,16 @@ export const zhCN: Record<keyof typeof en, string> = {
   "settings.sampling.seedValue": "随机种子",
   "settings.sampling.reset": "恢复 BiLLa 默认值",
   "settings.sampling.resetHint": "温度 0.7，候选词数 50，累积概率 1，无重复惩罚，最多 1024 个词元。",
+
+  "settings.hub": "从 Hugging Face 下载",
+  "settings.hub.help": "转换向导和命令行下载模型时的来源。在中国大陆，使用 {mirror} 等镜像站通常更快。",
+  "settings.hub.endpoint": "服务地址",
+  "settings.hub.endpointHint": "留空时：如已设置 {env} 则使用它，否则使用 {hub}。",
+  "settings.hub.token": "访问令牌",
+  "settings.hub.tokenHint": "仅在模型需要申请访问或为私有时填写。只会发送到上面的服务地址（不会发送给它重定向到的服务器），也不会写入日志。",
+  "settings.hub.showToken": "显示",
+  "settings.hub.hideToken": "隐藏",
+  "settings.hub.parallel": "同时下载的文件数",
 
   "settings.data": "数据",
   "settings.dataDir": "数据文件夹",

@@ -12,6 +12,9 @@ export const DEFAULT_SETTINGS: Settings = {
   gpuLayers: "auto",
   contextSize: 2048,
   sampling: BILLA_SAMPLING,
+  hubEndpoint: null,
+  hubToken: null,
+  parallelDownloads: 3,
 };
 
 export class SettingsState {

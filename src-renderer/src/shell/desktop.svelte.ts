@@ -64,6 +64,7 @@ export class Desktop {
       this.library.useDefaults(settings.gpuLayers, settings.contextSize);
     });
     void this.library.refresh();
+    void this.wizard.download.refresh();
     return unsubscribe;
   }
 

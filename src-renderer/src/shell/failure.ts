@@ -34,6 +34,8 @@ export function failureOf(error: unknown, byCode: Partial<Record<ErrorCode | "un
     bad_file: "failure.badFile",
     disk_full: "failure.diskFull",
     unsupported: "failure.unsupported",
+    access_denied: "failure.accessDenied",
+    network: "failure.network",
     internal: "failure.internal",
     unknown: "failure.internal",
   };
