@@ -106,6 +106,13 @@ describe("the runtime on the demo model", () => {
     expect(others.filter((text) => text === first)).toEqual([]);
   });
 
+  it("draws afresh each time without a seed, even within one second", async () => {
+    const sampling = { temperature: 1.5, topK: 0, seed: null, maxTokens: 24 };
+    const texts = [];
+    for (const messageId of ["a", "b", "c"]) texts.push((await generate({ conversationId: "unseeded", messageId, history: [], question: "Tell me something new.", sampling })).text);
+    expect(new Set(texts).size).toBeGreaterThan(1);
+  });
+
   it("survives a conversation longer than its context by leaving out the oldest turns, with a notice", async () => {
     const c = golden.cases.find((candidate) => candidate.id === "zorbia-capital") ?? golden.cases[0]!;
     const { question } = turnsOf(c.prompt);
