@@ -7,6 +7,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export default defineConfig({
   test: {
     root,
+    // Tests run build/ output (web mode, the CLI, quantize workers, the preload, the renderer bundle): refuse a stale one.
+    globalSetup: ["test/support/fresh-build.ts"],
     projects: [
       {
         // Real work (conversions, model loads, CLI processes) takes seconds, not milliseconds.

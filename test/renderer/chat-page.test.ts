@@ -216,7 +216,7 @@ describe("the chat page", () => {
     }
   }, 30_000);
 
-  it("shows an answer holding <img onerror> and <script> as text, running nothing", async () => {
+  it("shows an answer holding <img onerror> and <script> as text, with no element or link they could run from", async () => {
     const now = new Date().toISOString();
     const message = (id: string, parentId: string | null, role: Message["role"], text: string): Message => ({
       id,
@@ -261,7 +261,7 @@ describe("the chat page", () => {
     expect(answerText(answer)).toContain("<script>window.pwned=2</script>");
     expect(answer.querySelector('a[href^="javascript"]')).toBeNull();
     expect(answer.querySelector("a.blocked-image")?.getAttribute("href")).toBe("https://example.com/t.png");
-    expect((window as { pwned?: unknown }).pwned).toBeUndefined();
+    // jsdom runs no scripts, so whether any of it runs is asked of Chromium (test/e2e/chat.test.ts).
   }, 30_000);
 
   it("tells when the conversation outgrew the context and older turns were left out", async () => {

@@ -1,11 +1,12 @@
 // The conversion wizard in jsdom against the real services: the demo checkpoint goes from its released
 // folder (plus the stand-in for Meta's LLaMA) through every step to a model that answers, and each step
 // refuses what it cannot use with a sentence that says what to do.
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ApiClient } from "../../src-main/contract/api.js";
+import { writeSyntheticCheckpoint, type SyntheticCheckpoint } from "../../bench/support/synthetic-billa.js";
+import type { ApiClient, EventMessage } from "../../src-main/contract/api.js";
 import { createServices, type Services } from "../../src-main/services/create-services.js";
 import { createApiClient } from "../../src-renderer/src/backend/api-client.js";
 import { estimatedFileBytes } from "../../src-renderer/src/convert/output-types.js";
@@ -189,14 +190,30 @@ describe("the conversion wizard", SLOW, () => {
 });
 
 describe("the conversion wizard when a run fails or is cancelled", SLOW, () => {
-  async function toRunStep(outFile: string, type: RegExp) {
+  async function toRunStep(outFile: string, type: RegExp, source: { folder: string; originalLlama?: string } = { folder: DEMO.restored }) {
     renderWizard();
-    await typeInto("BiLLa folder", DEMO.restored);
+    await typeInto("BiLLa folder", source.folder);
+    if (source.originalLlama !== undefined) {
+      await next(2);
+      await typeInto("Original LLaMA file or folder", source.originalLlama);
+    }
     await next(3);
     await fireEvent.click(within(step()).getByRole("radio", { name: type }));
     await typeInto("Output file", outFile);
     await next(4);
   }
+
+  /**
+   * A release big enough that its conversion runs for seconds (the demo's takes well under one): BiLLa's layout
+   * with 60 M weights, about 130 MB.
+   */
+  let bigRelease: SyntheticCheckpoint;
+  beforeAll(async () => {
+    bigRelease = await writeSyntheticCheckpoint(files.path, {
+      shape: { hidden: 1024, layers: 4, heads: 8, intermediate: 2816, vocab: 4096, originalRows: 2048 },
+      tokenizerDir: DEMO.released,
+    });
+  }, 120_000);
 
   it("says what happened and what to do when the output cannot be written, and leaves nothing behind", async () => {
     const outFile = join(files.path, "no-such-folder", "out.gguf");
@@ -209,24 +226,44 @@ describe("the conversion wizard when a run fails or is cancelled", SLOW, () => {
     expect(await screen.findByText("Start the conversion first; the next step checks its result.")).toBeTruthy();
   });
 
-  it("cancels a running conversion", async () => {
-    const outFile = join(files.path, "cancelled.gguf");
-    await toRunStep(outFile, /^Q4_K_M/);
-    await fireEvent.click(screen.getByRole("button", { name: "Start conversion" }));
-    const cancel = await screen.findByRole("button", { name: "Cancel" });
-    await waitFor(() => expect((cancel as HTMLButtonElement).disabled).toBe(false));
-    expect(document.activeElement).toBe(cancel);
-    await fireEvent.click(cancel);
-    const outcome = await waitFor(
-      () => {
-        const text = step().textContent ?? "";
-        if (text.includes("The conversion was cancelled; nothing was written.")) return "cancelled";
-        if (screen.queryByTestId("conversion-done")) return "done";
-        throw new Error("still running");
-      },
-      { timeout: 30_000 },
-    );
-    // The demo converts in a second or two; when it wins the race, cancelling has nothing left to stop.
-    if (outcome === "cancelled") expect(existsSync(outFile)).toBe(false);
+  it("cancels a conversion while it writes the model file: the job ends cancelled and no model file ever appears", async () => {
+    const outDir = join(files.path, "cancel-out");
+    mkdirSync(outDir);
+    const outFile = join(outDir, "cancelled.gguf");
+    const appeared = new Set<string>();
+    const watcher = watch(outDir, (_event, name) => name && appeared.add(name));
+    const finished: EventMessage[] = [];
+    const unsubscribe = api.subscribe((event) => event.name === "conversion.finished" && finished.push(event));
+    try {
+      await toRunStep(outFile, /^Q4_K_M/, { folder: bigRelease.modelDir, originalLlama: bigRelease.originalFile });
+      await fireEvent.click(screen.getByRole("button", { name: "Start conversion" }));
+      const cancel = await screen.findByRole("button", { name: "Cancel" });
+      expect(document.activeElement).toBe(cancel);
+      // Cancel once the model file is being written, before it is half done.
+      const writing = within(step()).getByRole("progressbar", { name: "Writing the model file" });
+      await waitFor(
+        () => {
+          const done = Number(writing.getAttribute("value"));
+          expect(done).toBeGreaterThan(0);
+          expect(done).toBeLessThan(0.5);
+        },
+        { timeout: 60_000, interval: 10 },
+      );
+      expect(readdirSync(outDir).filter((name) => name.startsWith(".cancelled.gguf.partial-"))).toHaveLength(1);
+      await fireEvent.click(cancel);
+      await waitFor(() => expect(step().textContent).toContain("The conversion was cancelled; nothing was written."), { timeout: 30_000 });
+      expect(screen.queryByTestId("conversion-done")).toBeNull();
+      expect(Number(writing.getAttribute("value"))).toBeLessThan(1);
+      expect(finished).toEqual([{ name: "conversion.finished", payload: { jobId: expect.any(String), outcome: { ok: false, error: expect.objectContaining({ code: "cancelled" }) } } }]);
+      // The partial file was there while it ran, and is gone; the model file never existed.
+      expect(readdirSync(outDir)).toEqual([]);
+      expect([...appeared].some((name) => name.startsWith(".cancelled.gguf.partial-"))).toBe(true);
+      expect(appeared.has("cancelled.gguf")).toBe(false);
+      expect(existsSync(outFile)).toBe(false);
+      expect(screen.getByRole("button", { name: "Start conversion" })).toBeTruthy();
+    } finally {
+      watcher.close();
+      unsubscribe();
+    }
   });
 });

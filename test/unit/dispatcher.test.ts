@@ -47,6 +47,60 @@ describe("the dispatcher on the real services", () => {
   });
 });
 
+describe("what reaches a handler", () => {
+  /**
+   * Handlers that record each call. Every name resolves to one, inherited keys and names outside the contract
+   * too, so a name check that let anything through would show up as a call.
+   */
+  function recordingApi() {
+    const calls: [string, unknown][] = [];
+    const handlers = new Proxy({} as Handlers, {
+      get: (_target, name) => (input: unknown) => {
+        calls.push([String(name), input]);
+        return Promise.resolve({});
+      },
+    });
+    const logger: Logger = { info: () => undefined, error: () => undefined };
+    return { api: createDispatcher(handlers, new EventBus(), logger), calls };
+  }
+
+  it("passes valid input on, once, with the contract's defaults filled in", async () => {
+    const { api, calls } = recordingApi();
+    expect(await api.invoke("conversion.cancel", { jobId: "job-1" })).toEqual({ ok: true, value: {} });
+    expect(await api.invoke("models.import", { path: "/models/m.gguf" })).toEqual({ ok: true, value: {} });
+    expect(calls).toEqual([
+      ["conversion.cancel", { jobId: "job-1" }],
+      ["models.import", { path: "/models/m.gguf", mode: "copy" }],
+    ]);
+  });
+
+  it("never calls a handler with invalid input", async () => {
+    const { api, calls } = recordingApi();
+    const invalid: [string, unknown][] = [
+      ["system.info", { unexpected: 1 }],
+      ["app.info", "a string"],
+      ["app.info", undefined],
+      ["conversion.cancel", { jobId: 42 }],
+      ["conversion.start", { modelDir: "/billa", outFile: "/out/model.bin" }],
+      ["models.rename", { id: "m", name: "   " }],
+      ["runtime.load", {}],
+      ["chat.generate", { conversationId: "c", messageId: "m", history: [], question: "" }],
+    ];
+    const answers = [];
+    for (const [name, input] of invalid) answers.push(await api.invoke(name, input));
+    expect(calls).toEqual([]);
+    for (const answer of answers) expect(answer).toMatchObject({ ok: false, error: { code: "invalid_input" } });
+  });
+
+  it("never calls a handler for a name outside the contract", async () => {
+    const { api, calls } = recordingApi();
+    const answers = [];
+    for (const name of ["system.reboot", "__proto__", "constructor", "toString", "hasOwnProperty", "APP.INFO", "app.info ", ""]) answers.push(await api.invoke(name, {}));
+    expect(calls).toEqual([]);
+    for (const answer of answers) expect(answer).toMatchObject({ ok: false, error: { code: "unknown_request" } });
+  });
+});
+
 describe("errors crossing the boundary", () => {
   const logged: string[] = [];
   /** Every request fails the same way, so each test's failure is the one it sets up. */

@@ -1,12 +1,14 @@
 // electron-builder.yml, checked with electron-builder's own code since no installer can be built here: its
-// config loader and schema validation, then its file matchers (with its own macro expansion) run over the
-// native binaries actually in node_modules, for every target the config builds.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+// config loader and schema validation, its file matchers (with its own macro expansion) over the native binaries
+// actually in node_modules, and its node_modules collection, for every target the config builds, over a stand-in
+// project holding every platform's prebuilt packages (npm installs only this platform's here).
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, relative, sep } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APP_ROOT } from "../../src-main/services/app-root.js";
 import { APP_ID } from "../../src-main/transports/electron/app-identity.js";
+import { makeTempDir } from "../support/temp-dir.js";
 
 // electron-builder is CommonJS and untyped at this depth: the few internals used are typed here.
 interface FileMatcher {
@@ -56,6 +58,16 @@ const fileMatcher = requireBuilder("./out/fileMatcher.js") as {
 const { expandMacro } = requireBuilder("./out/util/macroExpander.js") as {
   expandMacro(pattern: string, arch: string | null, appInfo: object, extra: object): string;
 };
+interface FileSet {
+  files: string[];
+  metadata: Map<string, { isFile(): boolean }>;
+}
+const { computeNodeModuleFileSets } = requireBuilder("./out/util/appFileCopier.js") as {
+  computeNodeModuleFileSets(platformPackager: object, mainMatcher: FileMatcher): Promise<FileSet[]>;
+};
+const { PM } = requireBuilder("./out/node-module-collector/index.js") as { PM: { TRAVERSAL: string } };
+const { Platform } = requireBuilder("./out/core.js") as { Platform: Record<"MAC" | "WINDOWS" | "LINUX", object> };
+const { TmpDir } = requireBuilder("temp-file") as { TmpDir: new () => { cleanup(): Promise<void> } };
 
 const debugLogger = { isEnabled: false, add: () => {} };
 const config = await getConfig(APP_ROOT, null, null);
@@ -73,11 +85,16 @@ const NODE_PLATFORM: Record<Os, string> = { linux: "linux", mac: "darwin", win: 
 /** Every (os, arch) the config builds installers for. */
 const targets = OSES.flatMap((os) => [...new Set(config[os].target.flatMap((target) => target.arch))].map((arch) => ({ os, arch })));
 
-/** electron-builder's matchers for one target, with the macros expanded as its PlatformPackager expands them. */
+/** The macros (${os}, ${arch}, …) expanded as electron-builder's PlatformPackager expands them for one target. */
+function macroExpanderFor(os: Os, arch: string): MatcherOptions["macroExpander"] {
+  return (pattern: string) =>
+    expandMacro(pattern, arch, { productName: config.productName, sanitizedProductName: config.productName, version: "0.1.0" }, { os, "/*": "{,/**/*}" });
+}
+
+/** electron-builder's matchers for one target. */
 function matchersFor(os: Os, arch: string) {
   const platformOptions = config[os];
-  const macroExpander = (pattern: string) =>
-    expandMacro(pattern, arch, { productName: config.productName, sanitizedProductName: config.productName, version: "0.1.0" }, { os, "/*": "{,/**/*}" });
+  const macroExpander = macroExpanderFor(os, arch);
   const options: MatcherOptions = { macroExpander, customBuildOptions: platformOptions, globalOutDir: join(APP_ROOT, "dist"), defaultSrc: APP_ROOT };
   const info = { config, debugLogger, projectDir: APP_ROOT, buildResourcesDir: "resources", isPrepackedAppAsar: false };
   const nodeModules = fileMatcher.getNodeModuleFileMatcher(APP_ROOT, APP_ROOT, macroExpander, platformOptions, info).createFilter();
@@ -229,24 +246,6 @@ describe("electron-builder.yml", () => {
       expect(binaries.some((path) => path.startsWith("node_modules/@node-llama-cpp/") && path.endsWith("llama-addon.node"))).toBe(true);
     });
 
-    for (const { os, arch } of targets) {
-      it(`packs only ${os}-${arch}'s binaries, every one of them unpacked from asar`, () => {
-        const { packed, unpacked } = matchersFor(os, arch);
-        for (const path of binaries.filter(packed)) {
-          expect(unpacked(path), `${path} is packed for ${os}-${arch} but left inside app.asar`).toBe(true);
-          const target = builtFor(path);
-          if (target !== null) expect(target, `${path} does not belong in the ${os}-${arch} installer`).toEqual({ os, arch });
-        }
-        // Whatever is installed for this target goes in: every backend of node-llama-cpp, koffi, better-sqlite3.
-        for (const path of binaries) {
-          const target = builtFor(path);
-          if (target !== null && target.os === os && target.arch === arch) expect(packed(path), `${path} is missing from the ${os}-${arch} installer`).toBe(true);
-        }
-        expect(packed("node_modules/better-sqlite3/build/Release/better_sqlite3.node")).toBe(true);
-        expect(packed("node_modules/better-sqlite3/build/Release/test_extension.node")).toBe(false);
-      });
-    }
-
     it("packs this machine's own binaries for its own target (CPU, CUDA and Vulkan backends)", () => {
       const host = { os: ({ linux: "linux", darwin: "mac", win32: "win" } as Record<string, Os>)[process.platform]!, arch: process.arch };
       const hostTarget = targets.find((target) => target.os === host.os && target.arch === host.arch);
@@ -259,6 +258,148 @@ describe("electron-builder.yml", () => {
         const installed = binaries.filter((path) => path.startsWith(`node_modules/@node-llama-cpp/${host.os}-${host.arch}-${backend}/`));
         for (const path of installed) expect(packed(path), path).toBe(true);
       }
+    });
+  });
+
+  describe("native binaries of every target (every platform's packages, as electron-builder collects them)", () => {
+    /**
+     * A stand-in project with every platform's prebuilt packages installed, as empty files: the packages that
+     * carry native code (node-llama-cpp, and ipull for @reflink; koffi; better-sqlite3) laid out as installed here,
+     * their per-platform packages as installed here or, for other platforms, as published
+     * (test/fixtures/other-platform-packages.json). Each package.json keeps its name, version and optional
+     * dependencies; production dependencies without native code are left out of the stand-in and of its manifests.
+     */
+    const standIn = makeTempDir("billa-builder-stand-in-");
+    /** The packages with native code, and which of their production dependencies the stand-in keeps (ipull brings @reflink/reflink as an optional one). */
+    const PARENTS: Record<string, string[]> = { "node-llama-cpp": ["ipull"], ipull: [], "@reflink/reflink": [], koffi: [], "better-sqlite3": [] };
+    const PER_PLATFORM = /^@(node-llama-cpp|koromix|reflink)\/(?!reflink$)/;
+    const published = JSON.parse(readFileSync(join(APP_ROOT, "test", "fixtures", "other-platform-packages.json"), "utf8")) as {
+      packages: { name: string; version: string; os: string[]; cpu: string[]; files: string[] }[];
+    };
+    const manifests = new Map<string, { name: string; os?: string[] }>();
+    const tempDirs = new TmpDir();
+
+    function layOut(name: string, files: string[], manifest: Record<string, unknown>): void {
+      const dir = join(standIn.path, "node_modules", name);
+      for (const file of files) {
+        mkdirSync(dirname(join(dir, file)), { recursive: true });
+        writeFileSync(join(dir, file), "");
+      }
+      writeFileSync(join(dir, "package.json"), JSON.stringify(manifest));
+      manifests.set(name, manifest as { name: string; os?: string[] });
+    }
+    const installedFiles = (dir: string) =>
+      readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join("/"));
+
+    beforeAll(() => {
+      const real = (name: string) => JSON.parse(readFileSync(join(APP_ROOT, "node_modules", name, "package.json"), "utf8")) as Record<string, unknown>;
+      const isInstalled = (name: string) => existsSync(join(APP_ROOT, "node_modules", name, "package.json"));
+      writeFileSync(join(standIn.path, "package.json"), JSON.stringify({ name: "billa-desktop", version: "0.1.0", dependencies: { "node-llama-cpp": "*", koffi: "*", "better-sqlite3": "*" } }));
+      for (const [name, kept] of Object.entries(PARENTS)) {
+        const manifest = real(name);
+        const optional = (manifest["optionalDependencies"] ?? {}) as Record<string, string>;
+        const files = installedFiles(join(APP_ROOT, "node_modules", name)).filter((file) => file !== "package.json" && !file.includes("node_modules/"));
+        layOut(name, files, { name, version: manifest["version"], dependencies: Object.fromEntries(kept.map((dependency) => [dependency, "*"])), optionalDependencies: optional });
+        for (const dependency of Object.keys(optional).filter((candidate) => !(candidate in PARENTS) && isInstalled(candidate))) {
+          const installed = real(dependency);
+          const dependencyFiles = installedFiles(join(APP_ROOT, "node_modules", dependency)).filter((file) => file !== "package.json");
+          layOut(dependency, dependencyFiles, { name: dependency, version: installed["version"], os: installed["os"], cpu: installed["cpu"] });
+        }
+      }
+      for (const { name, version, os, cpu, files } of published.packages) {
+        layOut(name, files.filter((file) => file !== "package.json"), { name, version, os, cpu });
+      }
+    });
+    afterAll(async () => {
+      await tempDirs.cleanup();
+      standIn.remove();
+    });
+
+    /** What electron-builder's node_modules collection (as `npm run dist` runs it) puts in one target's installer. */
+    async function collectedFor(os: Os, arch: string): Promise<string[]> {
+      const info = {
+        config,
+        debugLogger,
+        projectDir: standIn.path,
+        appDir: standIn.path,
+        tempDirManager: tempDirs,
+        getWorkspaceRoot: () => Promise.resolve(standIn.path),
+        getPackageManager: () => Promise.resolve(PM.TRAVERSAL),
+        originalMetadata: JSON.parse(readFileSync(join(standIn.path, "package.json"), "utf8")) as object,
+        nodePackageName: "billa-desktop",
+        appInfo: { type: "module" },
+      };
+      const platform = { mac: Platform.MAC, win: Platform.WINDOWS, linux: Platform.LINUX }[os];
+      const mainMatcher = fileMatcher.getNodeModuleFileMatcher(standIn.path, join(standIn.path, "app"), macroExpanderFor(os, arch), config[os], info);
+      const fileSets = await computeNodeModuleFileSets({ info, config, platform }, mainMatcher);
+      return fileSets.flatMap((set) => set.files.filter((file) => set.metadata.get(file)?.isFile()).map((file) => relative(standIn.path, file).split(sep).join("/")));
+    }
+
+    const standInBinaries = () => installedFiles(standIn.path).filter((path) => NATIVE.test(path));
+    /** The one native binary that is not per platform: rebuilt for Electron on each target while packaging. */
+    const EVERY_TARGET = "node_modules/better-sqlite3/build/Release/better_sqlite3.node";
+    const packageOf = (path: string) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)![1]!;
+
+    it("holds every platform's packages, each named for the system its own manifest says it runs on", () => {
+      const perPlatform = [...manifests.keys()].filter((name) => PER_PLATFORM.test(name));
+      for (const name of perPlatform) {
+        const target = builtFor(`node_modules/${name}/`);
+        expect(target, name).not.toBeNull();
+        expect(manifests.get(name)!.os, name).toEqual([NODE_PLATFORM[target!.os]]);
+      }
+      for (const { os, arch } of targets) {
+        const forTarget = perPlatform.filter((name) => builtFor(`node_modules/${name}/`)?.os === os && builtFor(`node_modules/${name}/`)?.arch === arch);
+        expect(forTarget.length, `${os}-${arch}`).toBeGreaterThan(1);
+      }
+    });
+
+    for (const { os, arch } of targets) {
+      it(`packs exactly ${os}-${arch}'s binaries, every one unpacked from asar, and leaves every other platform's out`, async () => {
+        const collected = await collectedFor(os, arch);
+        const packedBinaries = collected.filter((path) => NATIVE.test(path));
+        const ours = standInBinaries().filter((path) => {
+          const target = builtFor(path);
+          return target === null ? path === EVERY_TARGET : target.os === os && target.arch === arch;
+        });
+        expect(ours.length).toBeGreaterThan(2);
+        expect(packedBinaries.sort()).toEqual(ours.sort());
+        const { unpacked } = matchersFor(os, arch);
+        for (const path of packedBinaries) expect(unpacked(path), `${path} is left inside app.asar`).toBe(true);
+        // Not the binaries alone: nothing at all of another platform's packages goes in.
+        const otherPlatforms = collected.filter((path) => PER_PLATFORM.test(packageOf(path)) && !ours.some((binary) => packageOf(binary) === packageOf(path)));
+        expect(otherPlatforms).toEqual([]);
+        // What is left out of every installer: llama.cpp's source bundle, better-sqlite3's test extension and objects.
+        expect(collected).not.toContain("node_modules/node-llama-cpp/llama/gitRelease.bundle");
+        expect(collected.filter((path) => path.startsWith("node_modules/better-sqlite3/") && /\.node$/.test(path))).toEqual([EVERY_TARGET]);
+        expect(collected).toContain("node_modules/node-llama-cpp/package.json");
+      });
+    }
+
+    it("packs each target's own packages by name", async () => {
+      const packagesWithBinaries = async (os: Os, arch: string) =>
+        [...new Set((await collectedFor(os, arch)).filter((path) => NATIVE.test(path)).map(packageOf))].sort();
+      expect(await packagesWithBinaries("linux", "x64")).toEqual([
+        "@koromix/koffi-linux-x64",
+        "@node-llama-cpp/linux-x64",
+        "@node-llama-cpp/linux-x64-cuda",
+        "@node-llama-cpp/linux-x64-cuda-ext",
+        "@node-llama-cpp/linux-x64-vulkan",
+        "@reflink/reflink-linux-x64-gnu",
+        "better-sqlite3",
+      ]);
+      expect(await packagesWithBinaries("mac", "arm64")).toEqual(["@koromix/koffi-darwin-arm64", "@node-llama-cpp/mac-arm64-metal", "@reflink/reflink-darwin-arm64", "better-sqlite3"]);
+      expect(await packagesWithBinaries("mac", "x64")).toEqual(["@koromix/koffi-darwin-x64", "@node-llama-cpp/mac-x64", "@reflink/reflink-darwin-x64", "better-sqlite3"]);
+      expect(await packagesWithBinaries("win", "x64")).toEqual([
+        "@koromix/koffi-win32-x64",
+        "@node-llama-cpp/win-x64",
+        "@node-llama-cpp/win-x64-cuda",
+        "@node-llama-cpp/win-x64-cuda-ext",
+        "@node-llama-cpp/win-x64-vulkan",
+        "@reflink/reflink-win32-x64-msvc",
+        "better-sqlite3",
+      ]);
     });
   });
 

@@ -808,13 +808,21 @@ describe("main.ts, run against a recording stand-in for electron", () => {
     await vi.waitFor(() => expect(state.calls).toContainEqual(["shell.showItemInFolder", join(dataDir, "logs", "billa.log")]));
   });
 
-  it("switches the menu's language when the app's language setting changes", async () => {
+  it("switches the menu's language when the app's language setting changes, and only then", async () => {
     const handle = state.ipcHandlers.get(INVOKE_CHANNEL)!;
     const ours = pathToFileURL(join(RENDERER_DIR, "index.html")).href;
-    const answer = (await handle({ senderFrame: { url: ours, parent: null } }, "settings.update", { language: "en" })) as { ok: boolean };
-    const fileMenu = (state.menuTemplate as MenuItemConstructorOptions[]).find((item) => item.id === "file")!;
-    // Until the services keep settings, settings.update is an unknown request and the menu stays as it was.
-    expect(fileMenu.label).toBe(answer.ok ? "File" : "文件");
+    const update = (changes: unknown) => handle({ senderFrame: { url: ours, parent: null } }, "settings.update", changes);
+    const fileMenuLabel = () => (state.menuTemplate as MenuItemConstructorOptions[]).find((item) => item.id === "file")!.label;
+    // The system's languages are zh-CN first, so the menu starts in Chinese (checked above).
+    expect(fileMenuLabel()).toBe("文件");
+    expect(await update({ language: "en" })).toMatchObject({ ok: true, value: { language: "en" } });
+    expect(fileMenuLabel()).toBe("File");
+    // A refused update changes nothing.
+    expect(await update({ language: "fr" })).toMatchObject({ ok: false, error: { code: "invalid_input" } });
+    expect(fileMenuLabel()).toBe("File");
+    // Back to following the system.
+    expect(await update({ language: "system" })).toMatchObject({ ok: true, value: { language: "system" } });
+    expect(fileMenuLabel()).toBe("文件");
   });
 
   it("sends the .gguf it was launched with once the page has loaded, then dropped, second-launch and Finder ones", () => {

@@ -1,7 +1,7 @@
 // The worker pool against single-threaded ggml calls. Worker threads cannot run TypeScript, so the pool's workers run
-// the compiled build in build/main even here (`npm test` builds first; alone, run npx tsc -p src-main first).
+// the compiled build in build/main even here (test/support/fresh-build.ts refuses to run the tests on a stale one).
 import { execFile } from "node:child_process";
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
@@ -13,16 +13,8 @@ import { bfloat16sToFloats, halvesToFloats, quantizeRows } from "../../src-main/
 import { QuantizePool } from "../../src-main/services/conversion/quantize/quantize-pool.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
-const SOURCE_DIR = join(APP_ROOT, "src-main", "services", "conversion", "quantize");
 const BUILD_DIR = join(APP_ROOT, "build", "main", "services", "conversion", "quantize");
 const COMPILED_POOL = join(BUILD_DIR, "quantize-pool.js");
-
-for (const name of ["quantize-pool", "quantize-worker", "ggml-library"]) {
-  const compiled = join(BUILD_DIR, `${name}.js`);
-  if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(join(SOURCE_DIR, `${name}.ts`)).mtimeMs) {
-    throw new Error(`${compiled} is missing or older than its source: run npx tsc -p src-main first.`);
-  }
-}
 
 /** Seeded (mulberry32), so a failure can be replayed. */
 function randomFloats(count: number, seed: number): Float32Array {

@@ -95,12 +95,22 @@ describe("the runtime on the demo model", () => {
     expect(result.text.length).toBeLessThan(c.greedy_text.length);
   });
 
-  it("samples repeatably with a fixed seed (regenerate)", async () => {
-    const sampling = { temperature: 1.5, topK: 0, seed: 1234, maxTokens: 24 };
+  it("samples repeatably with a fixed seed (regenerate), and differently with another seed", async () => {
+    // Temperature 1.5 over the whole vocabulary: here the demo model's next token really is a draw, so the seed decides the text.
     const question = "Tell me something new.";
-    const first = await generate({ conversationId: "seeded", messageId: "a", history: [], question, sampling });
-    const again = await generate({ conversationId: "seeded", messageId: "b", history: [], question, sampling });
-    expect(again.text).toBe(first.text);
+    const sampled = async (seed: number, messageId: string) =>
+      (await generate({ conversationId: "seeded", messageId, history: [], question, sampling: { temperature: 1.5, topK: 0, seed, maxTokens: 24 } })).text;
+    const first = await sampled(1234, "a");
+    expect(await sampled(1234, "b")).toBe(first);
+    const others = [await sampled(4321, "c"), await sampled(7, "d")];
+    expect(others.filter((text) => text === first)).toEqual([]);
+  });
+
+  it("draws afresh each time without a seed, even within one second", async () => {
+    const sampling = { temperature: 1.5, topK: 0, seed: null, maxTokens: 24 };
+    const texts = [];
+    for (const messageId of ["a", "b", "c"]) texts.push((await generate({ conversationId: "unseeded", messageId, history: [], question: "Tell me something new.", sampling })).text);
+    expect(new Set(texts).size).toBeGreaterThan(1);
   });
 
   it("survives a conversation longer than its context by leaving out the oldest turns, with a notice", async () => {

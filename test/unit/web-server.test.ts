@@ -1,10 +1,13 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import type { EventMessage } from "../../src-main/contract/api.js";
 import type { ServerFrame } from "../../src-main/contract/web-protocol.js";
 import { RENDERER_DIR } from "../../src-main/services/app-root.js";
 import { createServices, type Services } from "../../src-main/services/create-services.js";
 import { startWebServer, type WebServer } from "../../src-main/transports/web/web-server.js";
+import { golden } from "../support/demo.js";
+import { makeDemoGguf } from "../support/demo-gguf.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const dataDir = makeTempDir();
@@ -119,5 +122,88 @@ describe("web mode's server", () => {
       ws.send("not json");
     });
     expect(code).toBe(1008);
+  });
+});
+
+/** A socket that keeps every frame it receives, in order, and matches results to its requests. */
+class RecordingClient {
+  readonly events: EventMessage[] = [];
+  #nextId = 1;
+  readonly #pending = new Map<number, (frame: Extract<ServerFrame, { type: "result" }>) => void>();
+
+  constructor(readonly ws: WebSocket) {
+    ws.on("message", (data) => {
+      const frame = JSON.parse(String(data)) as ServerFrame;
+      if (frame.type === "event") this.events.push(frame.event);
+      else this.#pending.get(frame.id)?.(frame);
+    });
+  }
+
+  invoke(name: string, input: unknown): Promise<Extract<ServerFrame, { type: "result" }>["envelope"]> {
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      this.#pending.set(id, (frame) => resolve(frame.envelope));
+      this.ws.send(JSON.stringify({ type: "invoke", id, name, input }));
+    });
+  }
+
+  /** One conversation's streamed text, as a page would put it together from its chunks. */
+  textOf(conversationId: string): string {
+    return this.events.flatMap((event) => (event.name === "generation.chunk" && event.payload.conversationId === conversationId ? [event.payload.text] : [])).join("");
+  }
+}
+
+describe("two sockets at once", () => {
+  const questionOf = (prompt: string) => prompt.replace(/^Human: /, "").replace(/\nAssistant: $/, "");
+  // Two one-turn golden questions with different answers, long enough to stream in many chunks.
+  const [first, second] = golden.cases.filter((c) => !c.prompt.includes("\nHuman: ") && c.greedy_ids.length > 8);
+
+  it("both receive every generation event, and each conversation's text comes out whole and unmixed on each", async () => {
+    expect(first!.greedy_text).not.toBe(second!.greedy_text);
+    const modelPath = await makeDemoGguf(dataDir.path, "q8_0");
+    const alice = new RecordingClient(await connect());
+    const bob = new RecordingClient(await connect());
+    try {
+      expect(await alice.invoke("runtime.load", { modelPath, contextSize: 256, threads: 1 })).toMatchObject({ ok: true });
+      const conversationOf = async (client: RecordingClient, title: string) => {
+        const created = await client.invoke("history.create", { title, sampling: { temperature: 0 } });
+        if (!created.ok) throw new Error(created.error.message);
+        return (created.value as { id: string }).id;
+      };
+      const [aliceChat, bobChat] = [await conversationOf(alice, "Alice's"), await conversationOf(bob, "Bob's")];
+      // Both ask at once, as the chat page does, each in a conversation of its own; the runtime answers one after the other.
+      const [fromAlice, fromBob] = await Promise.all([
+        alice.invoke("chat.send", { conversationId: aliceChat, text: questionOf(first!.prompt) }),
+        bob.invoke("chat.send", { conversationId: bobChat, text: questionOf(second!.prompt) }),
+      ]);
+      expect(fromAlice).toMatchObject({ ok: true, value: { answer: { text: first!.greedy_text, status: "complete" } } });
+      expect(fromBob).toMatchObject({ ok: true, value: { answer: { text: second!.greedy_text, status: "complete" } } });
+      // A request's result follows every event sent before it on that socket: after these, each has all of them.
+      await Promise.all([alice.invoke("app.info", {}), bob.invoke("app.info", {})]);
+
+      for (const client of [alice, bob]) {
+        for (const [conversationId, expected] of [
+          [aliceChat, first!.greedy_text],
+          [bobChat, second!.greedy_text],
+        ] as const) {
+          const ofThis = client.events.filter((event) => "conversationId" in event.payload && event.payload.conversationId === conversationId);
+          const chunks = ofThis.flatMap((event) => (event.name === "generation.chunk" ? [event.payload] : []));
+          const started = ofThis.find((event) => event.name === "generation.started");
+          const finished = ofThis.find((event) => event.name === "generation.finished");
+          // Started, streamed in many chunks, finished: in that order, all about the same answer.
+          expect(ofThis.map((event) => event.name).filter((name, i, names) => name !== names[i - 1])).toEqual(["generation.started", "generation.chunk", "generation.finished"]);
+          expect(chunks.length).toBeGreaterThan(1);
+          const answerId = started?.name === "generation.started" ? started.payload.answer.id : null;
+          expect(chunks.every((chunk) => chunk.messageId === answerId)).toBe(true);
+          expect(client.textOf(conversationId)).toBe(expected);
+          expect(finished?.name === "generation.finished" && finished.payload.answer).toMatchObject({ id: answerId, text: expected });
+        }
+      }
+      // Every event reached both sockets, in the same order.
+      expect(bob.events).toEqual(alice.events);
+    } finally {
+      alice.ws.close();
+      bob.ws.close();
+    }
   });
 });

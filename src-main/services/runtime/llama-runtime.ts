@@ -3,7 +3,7 @@
 // node-llama-cpp object disposed before the next is made.
 import { availableParallelism } from "node:os";
 import { readFileSync } from "node:fs";
-import { randomUUID } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { basename, join } from "node:path";
@@ -405,7 +405,9 @@ export class LlamaRuntime {
       topK: sampling.topK,
       topP: sampling.topP,
       minP: sampling.minP,
-      ...(sampling.seed === null ? {} : { seed: sampling.seed }),
+      // No seed means a fresh one: node-llama-cpp would take the current second, so two answers in one second
+      // (a quick Regenerate) would be the same draw.
+      seed: sampling.seed ?? randomInt(2 ** 32),
       // node-llama-cpp would apply its own repeat penalty; BiLLa's reference generation has none.
       repeatPenalty: sampling.repeatPenalty === null ? false : { penalty: sampling.repeatPenalty },
       contextShift: { strategy: dropOldestTurns },
