@@ -2,10 +2,13 @@
 // A conversation is a tree of messages: regenerating an answer or editing a question adds a sibling
 // (same parent) instead of overwriting, and `currentMessageId` names the leaf of the branch on screen.
 import { z } from "zod";
+import { apiServerSettingsSchema } from "./api-server.js";
 import { generationStatsSchema, samplingSchema, GPU_CHOICES, gpuLayersSchema } from "./generation.js";
 
 const id = z.string().min(1).max(200);
 const timestamp = z.string(); // ISO 8601, UTC
+
+export const CONVERSATION_SOURCES = ["app", "api"] as const;
 
 export const MESSAGE_STATUSES = ["streaming", "complete", "interrupted", "error"] as const;
 
@@ -40,6 +43,8 @@ export const conversationSchema = z.object({
   archived: z.boolean(),
   /** Set by delete; the conversation can be restored until it is purged. */
   deletedAt: timestamp.nullable(),
+  /** Where it was held: in the app (or `billa chat`), or through the local OpenAI-compatible API. Older exports have none. */
+  source: z.enum(CONVERSATION_SOURCES).default("app"),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -97,8 +102,13 @@ export const settingsSchema = z.object({
   gpuLayers: settingFields.gpuLayers.default("auto"),
   contextSize: settingFields.contextSize.default(2048),
   sampling: settingFields.sampling.default(samplingSchema.parse({})),
+  /** Changed through `apiServer.configure`, which applies the change to the running server too. */
+  apiServer: apiServerSettingsSchema.default(apiServerSettingsSchema.parse({})),
 });
 export type Settings = z.output<typeof settingsSchema>;
 
-/** A change to some settings: no defaults here, or an update would reset the settings it does not name. */
+/**
+ * A change to some settings: no defaults here, or an update would reset the settings it does not name. The API
+ * server's settings are not among them: `apiServer.configure` changes those and applies them at once.
+ */
 export const settingsChangesSchema = z.object(settingFields).partial().strict();

@@ -3,6 +3,9 @@
 import { mkdirSync } from "node:fs";
 import type { AppInfo, ModelEntry, RawApi } from "../contract/api.js";
 import { BillaError } from "../contract/errors.js";
+import { ApiAnswers } from "./api-server/api-answers.js";
+import { ApiServerService, type ApiServerListen } from "./api-server/api-server-service.js";
+import { RequestQueue } from "./api-server/request-queue.js";
 import { APP_VERSION } from "./app-root.js";
 import { ConversionService } from "./conversion/conversion-service.js";
 import { dataPaths, type DataPaths } from "./data-dir.js";
@@ -23,6 +26,8 @@ import { SystemService } from "./system/system-service.js";
 
 /** Deleted conversations can be restored for this long, then they are removed for good. */
 const TRASH_DAYS = 30;
+/** API requests waiting behind the one being answered; more get 503 with Retry-After. */
+const API_QUEUE_LENGTH = 16;
 
 export interface ServiceOptions {
   dataDir: string;
@@ -34,12 +39,21 @@ export interface ServiceOptions {
   shell?: ShellActions;
   /** Another history database than the data directory's (the CLI's `--db`). */
   database?: string;
+  /**
+   * The OpenAI-compatible API's HTTP server (transports/openai-api), for the processes that can serve it:
+   * desktop and web mode (`apiServer.startFromSettings()` at start-up) and `billa serve`.
+   */
+  listenApi?: ApiServerListen;
+  /** API requests that may wait behind the one being answered before more are refused (503). */
+  apiQueueLength?: number;
 }
 
 export interface Services {
   api: RawApi;
   paths: DataPaths;
   logger: Logger;
+  /** The local OpenAI-compatible API server (`billa serve` runs it with its own options). */
+  apiServer: ApiServerService;
   /** The shell was asked to open a model file (second launch, file association). */
   openModelFile(path: string): void;
   dispose(): Promise<void>;
@@ -61,6 +75,8 @@ export function createServices(options: ServiceOptions): Services {
   const conversions = new ConversionService(events, logger, async (path) => (await models.import(path, "register")).id);
   const chat = new ChatService(history, runtime, models, settings, events);
   const shell = options.shell ?? NO_SHELL;
+  const apiQueue = new RequestQueue(options.apiQueueLength ?? API_QUEUE_LENGTH, () => apiServer.countsChanged());
+  const apiServer = new ApiServerService(settings, new ApiAnswers(runtime, models, settings, chat, apiQueue), apiQueue, events, logger, options.listenApi ?? null);
 
   /** The file behind a request's model: a library entry (with its prompt-format choice) or a path. */
   async function chosenModel(input: { modelId?: string | undefined; modelPath?: string | undefined; promptFormat?: ModelEntry["promptFormat"] | undefined }) {
@@ -126,6 +142,9 @@ export function createServices(options: ServiceOptions): Services {
       },
       "settings.get": async () => settings.get(),
       "settings.update": async (changes) => settings.update(changes),
+      "apiServer.status": async () => apiServer.status(),
+      "apiServer.configure": (changes) => apiServer.configure(changes),
+      "apiServer.renewKey": async () => apiServer.renewKey(),
       "shell.pickFile": (input) => shell.pickFile(input),
       "shell.pickFolder": (input) => shell.pickFolder(input),
       "shell.pickSaveFile": (input) => shell.pickSaveFile(input),
@@ -138,10 +157,11 @@ export function createServices(options: ServiceOptions): Services {
   );
 
   async function dispose(): Promise<void> {
+    await apiServer.dispose();
     await conversions.dispose();
     await runtime.dispose();
     db.close();
   }
 
-  return { api, paths, logger, openModelFile: (path) => events.emit("shell.openModelFile", { path }), dispose };
+  return { api, paths, logger, apiServer, openModelFile: (path) => events.emit("shell.openModelFile", { path }), dispose };
 }
