@@ -218,16 +218,16 @@ class AnswerMeter {
     this.forward(text);
   };
 
-  stats(stopReason: string, droppedTurns: number): GenerationStats {
+  stats(stopReason: string, promptTokens: number, droppedTurns: number): GenerationStats {
     const finished = performance.now();
     const meter = this.sequence.tokenMeter;
     const newTokens = meter.usedOutputTokens - this.#outputBefore;
-    const promptTokens = Math.max(0, this.sequence.contextTokens.length - newTokens);
     const generationSeconds = this.#firstText === null ? 0 : (finished - this.#firstText) / 1000;
     return {
       promptTokens,
-      // The meter counts the prompt tokens this answer evaluated; the rest were already in the sequence.
-      reusedPromptTokens: Math.max(0, promptTokens - (meter.usedInputTokens - this.#inputBefore)),
+      // The meter counts the prompt tokens this answer evaluated as input, except the last one, whose logits make
+      // it count as output (as do the answer's tokens fed back); the rest were already in the sequence.
+      reusedPromptTokens: Math.max(0, promptTokens - (meter.usedInputTokens - this.#inputBefore) - 1),
       newTokens,
       timeToFirstTokenMs: this.#firstText === null ? null : this.#firstText - this.#started,
       // The first token's time belongs to the prompt; speed counts the tokens after it.
@@ -505,9 +505,13 @@ export class LlamaRuntime {
       contextShift: { strategy: dropOldestTurns },
       onTextChunk: meter.onText,
     });
-    const droppedTurns = turnsOf(history).history.length - turnsOf(response.lastEvaluation.contextWindow).history.length;
+    const { contextWindow } = response.lastEvaluation;
+    const droppedTurns = turnsOf(history).history.length - turnsOf(contextWindow).history.length;
     if (droppedTurns > 0) request.onTrimmed(droppedTurns);
-    return { text: response.response, stats: meter.stats(response.metadata.stopReason, droppedTurns) };
+    // The prompt as it was evaluated (older turns left out, if any): the context window without the answer.
+    const asked: ChatHistoryItem[] = [...(contextWindow.at(-1)?.type === "model" ? contextWindow.slice(0, -1) : contextWindow), { type: "model", response: [] }];
+    const promptTokens = slot.chat.chatWrapper.generateContextState({ chatHistory: asked }).contextText.tokenize(loaded.model.tokenizer).length;
+    return { text: response.response, stats: meter.stats(response.metadata.stopReason, promptTokens, droppedTurns) };
   }
 
   async #complete(loaded: Loaded, request: CompletionRequest, signal: AbortSignal): Promise<GenerationResult> {
@@ -523,7 +527,7 @@ export class LlamaRuntime {
     slot.completion ??= new LlamaCompletion({ contextSequence: slot.sequence });
     const meter = new AnswerMeter(slot.sequence, request.onText);
     const response = await slot.completion.generateCompletionWithMeta(tokens, { ...generationOptions(request, signal), onTextChunk: meter.onText });
-    return { text: response.response, stats: meter.stats(response.metadata.stopReason, 0) };
+    return { text: response.response, stats: meter.stats(response.metadata.stopReason, promptTokens, 0) };
   }
 
   async dispose(): Promise<void> {
