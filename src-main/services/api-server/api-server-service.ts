@@ -6,7 +6,7 @@ import { networkInterfaces } from "node:os";
 import type { ApiServerSettings, ApiServerStatus, RequestParams } from "../../contract/api.js";
 import type { EventBus } from "../event-bus.js";
 import type { Logger } from "../logger.js";
-import type { SettingsStore } from "../settings/settings-store.js";
+import { newApiKey, type SettingsStore } from "../settings/settings-store.js";
 import type { ApiAnswers } from "./api-answers.js";
 import type { RequestQueue } from "./request-queue.js";
 
@@ -41,6 +41,7 @@ export type ApiServerListen = (options: ApiServerListenOptions) => Promise<Runni
 export interface ServeOptions {
   host: string;
   port: number;
+  /** null: a new random key for this run. */
   apiKey: string | null;
 }
 
@@ -125,9 +126,9 @@ export class ApiServerService {
     return this.#emit();
   }
 
-  /** `billa serve`: runs with these options, whatever the settings say, and saves nothing. */
+  /** `billa serve`: runs with these options, whatever the settings say, and saves nothing (not even a new key). */
   serve(options: ServeOptions): Promise<ApiServerStatus> {
-    this.#keyOverride = options.apiKey;
+    this.#keyOverride = options.apiKey ?? newApiKey();
     return this.#serially(async () => {
       await this.#stopNow();
       await this.#startNow(options.host, options.port);

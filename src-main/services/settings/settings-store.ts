@@ -12,6 +12,11 @@ type SettingKey = keyof Settings;
  */
 const API_KEY = "apiServer.key";
 
+/** 192 random bits; the prefix tells people (and secret scanners) what the string is. */
+export function newApiKey(): string {
+  return `billa-${randomBytes(24).toString("base64url")}`;
+}
+
 export class SettingsStore {
   constructor(private readonly db: Database) {}
 
@@ -43,8 +48,7 @@ export class SettingsStore {
 
   /** A new random key replaces the old one. */
   renewApiKey(): string {
-    // 192 random bits; the prefix tells people (and secret scanners) what the string is.
-    const key = `billa-${randomBytes(24).toString("base64url")}`;
+    const key = newApiKey();
     this.#write(API_KEY, key);
     return key;
   }

@@ -4,12 +4,15 @@ import { randomInt } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import type { GenerationStats, RawApi, Sampling, Turn } from "../../contract/api.js";
-import { samplingSchema } from "../../contract/api.js";
+import type { GenerationStats, LoadedModel, RawApi, Sampling, Turn } from "../../contract/api.js";
+import { samplingSchema, type PROMPT_FORMATS } from "../../contract/api.js";
 import { CliError, numberFlag, request, withApi } from "./cli-support.js";
 
-interface ModelFlags {
-  modelPath: string;
+export interface ModelFlags {
+  modelPath?: string;
+  /** A library entry (`billa serve` only). */
+  model?: string;
+  promptFormat?: (typeof PROMPT_FORMATS)[number];
   gpuLayers: string;
   contextSize: number;
   threads?: number;
@@ -27,9 +30,8 @@ interface SamplingFlags {
 
 const defaults = samplingSchema.parse({});
 
-function addModelFlags(command: Command): Command {
-  return command
-    .requiredOption("--model-path <file>", "the GGUF model to load")
+export function addModelFlags(command: Command, { required = true } = {}): Command {
+  return (required ? command.requiredOption("--model-path <file>", "the GGUF model to load") : command)
     .option("--gpu-layers <layers>", "layers on the GPU: auto, max or a number", "auto")
     .option("--context-size <tokens>", "the context size (BiLLa was trained on 2048)", numberFlag("--context-size", { integer: true, min: 256 }), 2048)
     .option("--threads <n>", "CPU threads (default: the cores this process may use)", numberFlag("--threads", { integer: true, min: 1 }));
@@ -58,10 +60,12 @@ function samplingOf(flags: SamplingFlags): Sampling {
   };
 }
 
-async function loadModel(api: RawApi, flags: ModelFlags): Promise<void> {
+/** Loads the flags' model: a file (`--model-path`) or a library entry (`--model`). */
+export async function loadModel(api: RawApi, flags: ModelFlags): Promise<LoadedModel> {
   const gpuLayers = flags.gpuLayers === "auto" || flags.gpuLayers === "max" ? flags.gpuLayers : numberFlag("--gpu-layers", { integer: true, min: 0 })(flags.gpuLayers);
-  await request(api, "runtime.load", {
-    modelPath: flags.modelPath,
+  return request(api, "runtime.load", {
+    ...(flags.model === undefined ? { modelPath: flags.modelPath! } : { modelId: flags.model }),
+    ...(flags.promptFormat === undefined ? {} : { promptFormat: flags.promptFormat }),
     gpuLayers,
     contextSize: flags.contextSize,
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),

@@ -188,5 +188,6 @@ export function errorBody(message: string, type: ErrorType, code: string | null,
 export function describeIssues(error: z.ZodError): { message: string; param: string | null } {
   const issue = error.issues[0]!;
   const param = issue.path.length > 0 ? issue.path.map(String).join(".") : null;
-  return { message: param === null ? issue.message : `${param}: ${issue.message}`, param };
+  const named = param === null || issue.message.startsWith(String(issue.path.at(-1)));
+  return { message: named ? issue.message : `${param}: ${issue.message}`, param };
 }
