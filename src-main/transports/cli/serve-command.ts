@@ -39,7 +39,8 @@ export function addServeCommand(program: Command): void {
         async (api, services) => {
           if (flags.model !== undefined && flags.modelPath !== undefined) throw new CliError("Give either --model or --model-path, not both.");
           if (flags.port !== undefined && flags.port > 65535) throw new CliError("--port must be a number from 0 to 65535 (0 picks a free one).");
-          const apiKey = flags.apiKey ?? process.env["BILLA_API_KEY"] ?? null;
+          // An empty BILLA_API_KEY counts as unset.
+          const apiKey = flags.apiKey ?? (process.env["BILLA_API_KEY"] || null);
           if (apiKey !== null && !/^\S+$/.test(apiKey)) throw new CliError("The API key cannot be empty or contain spaces.");
           const stopped = untilStopped();
           const modelId = flags.modelPath === undefined ? await libraryModel(api, flags.model) : undefined;
