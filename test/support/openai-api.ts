@@ -1,6 +1,5 @@
-// Helpers for the OpenAI-compatible API's tests: a running server on the demo model, the golden cases as chat
-// messages, and raw HTTP for what the official client will not send (another Host, a bare body).
-import { request } from "node:http";
+// Helpers for the OpenAI-compatible API's tests: a running server on the demo model, and the golden cases as
+// chat messages.
 import OpenAI from "openai";
 import type { ApiServerStatus } from "../../src-main/contract/api.js";
 import { createServices, type Services } from "../../src-main/services/create-services.js";
@@ -31,26 +30,5 @@ export function messagesOf(golden: GoldenCase): ChatMessage[] {
       { role: "user", content: question },
       { role: "assistant", content: answer },
     ];
-  });
-}
-
-export interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** One HTTP request with exactly these headers (fetch would not let a test set Host). */
-export function rawRequest(baseUrl: string, path: string, { method = "GET", headers = {}, body }: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {
-  const url = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on("error", reject);
-    req.end(body);
   });
 }

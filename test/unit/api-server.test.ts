@@ -11,7 +11,8 @@ import { startOpenAiServer } from "../../src-main/transports/openai-api/openai-s
 import { createApiClient } from "../../src-renderer/src/backend/api-client.js";
 import { golden } from "../support/demo.js";
 import { makeDemoGguf } from "../support/demo-gguf.js";
-import { messagesOf, rawRequest } from "../support/openai-api.js";
+import { messagesOf } from "../support/openai-api.js";
+import { rawRequest } from "../support/raw-http.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const temp = makeTempDir("billa-api-server-");

@@ -11,7 +11,8 @@ import type { Services } from "../../src-main/services/create-services.js";
 import { golden } from "../support/demo.js";
 import { makeDemoGguf } from "../support/demo-gguf.js";
 import { tokenize } from "../support/greedy.js";
-import { messagesOf, rawRequest, startApiOnDemo } from "../support/openai-api.js";
+import { messagesOf, startApiOnDemo } from "../support/openai-api.js";
+import { rawRequest } from "../support/raw-http.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const temp = makeTempDir("billa-openai-api-");

@@ -107,15 +107,17 @@ export class ApiAnswers {
   /** Waits for the request's turn, makes sure its model is loaded, and answers with the settings' defaults filled in. */
   async #inTurn(request: ApiRequestBase, answer: (sampling: Sampling, modelName: string) => Promise<GenerationResult>): Promise<ApiAnswer> {
     const release = await this.queue.enter(request.signal);
+    let answered = false;
     try {
       const modelName = await this.#load(request.model);
       const loaded = this.runtime.state().loaded;
       if (!loaded) throw new BillaError("not_found", "The model was unloaded before it could answer. Try again.");
       const sampling: Sampling = { ...this.settings.get().sampling, ...request.sampling };
       const { text, stats } = await answer(sampling, modelName);
+      answered = stats.stopReason !== "stopped";
       return { model: idOf(loaded), text, stats };
     } finally {
-      release();
+      release(answered);
     }
   }
 

@@ -39,10 +39,11 @@ export class RequestQueue {
   }
 
   /**
-   * Waits for this request's turn and resolves with the function that ends it. Refuses with `busy` when the
-   * queue is full, and with `cancelled` when `signal` aborts while it waits (its place is freed at once).
+   * Waits for this request's turn and resolves with the function that ends it (saying whether it was answered).
+   * Refuses with `busy` when the queue is full, and with `cancelled` when `signal` aborts while it waits (its
+   * place is freed at once).
    */
-  async enter(signal: AbortSignal): Promise<() => void> {
+  async enter(signal: AbortSignal): Promise<(answered: boolean) => void> {
     if (signal.aborted) throw new BillaError("cancelled", "The request was cancelled.");
     if (this.#active === 1 && this.#waiting.length >= this.maxWaiting) {
       this.#refused++;
@@ -58,13 +59,13 @@ export class RequestQueue {
     }
     const started = performance.now();
     let ended = false;
-    return () => {
+    return (answered) => {
       if (ended) return;
       ended = true;
-      this.#served++;
+      if (answered) this.#served++;
       // An exponential moving average: recent answers count most.
       const ms = performance.now() - started;
-      this.#meanAnswerMs = this.#served === 1 ? ms : 0.8 * this.#meanAnswerMs + 0.2 * ms;
+      this.#meanAnswerMs = this.#meanAnswerMs === 0 ? ms : 0.8 * this.#meanAnswerMs + 0.2 * ms;
       const next = this.#waiting.shift();
       if (next) next.admit();
       else this.#active = 0;
