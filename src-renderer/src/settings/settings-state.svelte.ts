@@ -12,6 +12,7 @@ export const DEFAULT_SETTINGS: Settings = {
   gpuLayers: "auto",
   contextSize: 2048,
   sampling: BILLA_SAMPLING,
+  apiServer: { enabled: false, port: 24552, lan: false, allowedOrigins: [], saveHistory: false },
 };
 
 export class SettingsState {
