@@ -225,7 +225,7 @@ describe("the OpenAI-compatible API through the official client", () => {
       expect(JSON.parse(response.body).error).toMatchObject({ type: "permission_error", code: "host_not_allowed" });
     }
     expect((await rawRequest(baseUrl, "/health", { headers: { Host: `evil.example:${port}` } })).status).toBe(403);
-    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `host.docker.internal:${port}`]) {
       expect((await rawRequest(baseUrl, "/v1/models", { headers: { ...headers, Host: host } })).status, host).toBe(200);
     }
   });

@@ -31,7 +31,11 @@ import {
 
 /** Requests are JSON text; a whole long conversation fits many times over. */
 const MAX_BODY_BYTES = 16 * 2 ** 20;
-const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
+/**
+ * Names that always mean this computer. host.docker.internal is how a container (Open WebUI in Docker) reaches its
+ * host; no outside DNS answers for it, so a rebinding page cannot use it.
+ */
+const OWN_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "host.docker.internal"]);
 const ROUTES: Record<string, "GET" | "POST"> = {
   "/health": "GET",
   "/v1/models": "GET",
@@ -54,10 +58,10 @@ class HttpError extends Error {
 }
 
 /**
- * Whether the Host header names this server. On loopback only its loopback names; on the LAN also any IP address
- * and this computer's own name. A DNS-rebinding page always arrives with its own domain name and is refused.
+ * Whether the Host header names this server. On loopback only the names above; on the LAN also any IP address and
+ * this computer's own name. A DNS-rebinding page always arrives with its own domain name and is refused.
  */
-export function isAllowedHost(host: string | undefined, lan: boolean): boolean {
+function isAllowedHost(host: string | undefined, lan: boolean): boolean {
   if (!host) return false;
   let name: string;
   try {
@@ -65,7 +69,7 @@ export function isAllowedHost(host: string | undefined, lan: boolean): boolean {
   } catch {
     return false;
   }
-  if (LOOPBACK_NAMES.has(name) || /^127(\.\d{1,3}){3}$/.test(name)) return true;
+  if (OWN_NAMES.has(name) || /^127(\.\d{1,3}){3}$/.test(name)) return true;
   if (!lan) return false;
   const own = hostname().toLowerCase();
   return isIP(name.replace(/^\[|\]$/g, "")) !== 0 || name === own || name === `${own}.local`;
