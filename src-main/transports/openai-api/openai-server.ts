@@ -27,6 +27,7 @@ import {
   unixSeconds,
   usageOf,
   type ErrorType,
+  type FinishReason,
 } from "./openai-protocol.js";
 
 /** Requests are JSON text; a whole long conversation fits many times over. */
@@ -146,6 +147,18 @@ function httpErrorOf(error: unknown, retryAfterSeconds: number, logger: ApiServe
   return new HttpError(500, "Something went wrong inside BiLLa Desktop. Its log file has the details.", "server_error", "internal_error");
 }
 
+/** How one endpoint's answers look; chat completions and raw completions differ only in these. */
+interface AnswerShape {
+  idPrefix: "chatcmpl" | "cmpl";
+  object: "chat.completion" | "text_completion";
+  chunkObject: "chat.completion.chunk" | "text_completion";
+  /** The streamed choice sent before the first text (the chat's role; a completion's echoed prompt), if any. */
+  opening: object | null;
+  piece(text: string): object;
+  ending(finishReason: FinishReason): object;
+  whole(text: string, finishReason: FinishReason): object;
+}
+
 /** Server-sent events in OpenAI's framing; the headers go out with the first event, so a refusal can still be a 503. */
 class EventStream {
   constructor(private readonly res: ServerResponse) {}
@@ -224,112 +237,79 @@ export async function startOpenAiServer(options: ApiServerListenOptions): Promis
     }
   }
 
-  async function chatCompletion(request: z.infer<typeof chatCompletionRequestSchema>, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { system, history, question } = conversationOf(request.messages);
-    const id = responseId("chatcmpl");
+  /**
+   * Answers one request in its endpoint's shape: whole, or streamed as SSE chunks (the opening chunk before the
+   * first text, a finish chunk, the usage chunk when asked for, then [DONE]).
+   */
+  async function respond(
+    shape: AnswerShape,
+    request: { model?: string | null | undefined; stream?: boolean | null | undefined; stream_options?: { include_usage?: boolean | null | undefined } | null | undefined },
+    res: ServerResponse,
+    signal: AbortSignal,
+    ask: (onText: (text: string) => void) => Promise<ApiAnswer>,
+  ): Promise<void> {
+    const id = responseId(shape.idPrefix);
     const created = unixSeconds();
     const stream = request.stream ? new EventStream(res) : null;
     const includeUsage = request.stream_options?.include_usage === true;
     let model = request.model ?? "";
-    const chunk = (delta: object, finishReason: string | null) => ({
-      id,
-      object: "chat.completion.chunk",
-      created,
-      model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-      ...(includeUsage ? { usage: null } : {}),
-    });
-    let started = false;
-    const answer = await answers.chat({
-      model: request.model ?? null,
-      system,
-      history,
-      question,
-      sampling: samplingOf(request),
-      stopTexts: stopTextsOf(request),
-      penalties: penaltiesOf(request),
-      signal,
-      onText: (text) => {
-        if (!stream || text === "") return;
-        model = answers.loadedModel() ?? model;
-        if (!started) stream.send(chunk({ role: "assistant", content: "" }, null));
-        started = true;
-        stream.send(chunk({ content: text }, null));
-      },
+    const chunk = (choice: object) => ({ id, object: shape.chunkObject, created, model, choices: [{ index: 0, ...choice, logprobs: null }], ...(includeUsage ? { usage: null } : {}) });
+    let opened = false;
+    const open = () => {
+      if (!opened && shape.opening) stream?.send(chunk(shape.opening));
+      opened = true;
+    };
+    const answer = await ask((text) => {
+      if (!stream || text === "") return;
+      model = answers.loadedModel() ?? model;
+      open();
+      stream.send(chunk(shape.piece(text)));
     });
     if (signal.aborted) return;
     refuseStopped(answer);
+    const finishReason = finishReasonOf(answer.stats.stopReason);
     if (!stream) {
-      sendJson(res, 200, {
-        id,
-        object: "chat.completion",
-        created,
-        model: answer.model,
-        choices: [{ index: 0, message: { role: "assistant", content: answer.text, refusal: null }, logprobs: null, finish_reason: finishReasonOf(answer.stats.stopReason) }],
-        usage: usageOf(answer.stats),
-      });
+      sendJson(res, 200, { id, object: shape.object, created, model: answer.model, choices: [{ index: 0, ...shape.whole(answer.text, finishReason), logprobs: null }], usage: usageOf(answer.stats) });
       return;
     }
     model = answer.model;
-    if (!started) stream.send(chunk({ role: "assistant", content: "" }, null));
-    stream.send(chunk({}, finishReasonOf(answer.stats.stopReason)));
-    if (includeUsage) stream.send({ id, object: "chat.completion.chunk", created, model, choices: [], usage: usageOf(answer.stats) });
+    open();
+    stream.send(chunk(shape.ending(finishReason)));
+    if (includeUsage) stream.send({ id, object: shape.chunkObject, created, model, choices: [], usage: usageOf(answer.stats) });
     stream.done();
   }
 
-  async function completion(request: z.infer<typeof completionRequestSchema>, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const prompt = typeof request.prompt === "string" ? request.prompt : request.prompt[0]!;
-    const id = responseId("cmpl");
-    const created = unixSeconds();
-    const stream = request.stream ? new EventStream(res) : null;
-    const includeUsage = request.stream_options?.include_usage === true;
-    let model = request.model ?? "";
-    const chunk = (text: string, finishReason: string | null) => ({
-      id,
-      object: "text_completion",
-      created,
-      model,
-      choices: [{ text, index: 0, logprobs: null, finish_reason: finishReason }],
-      ...(includeUsage ? { usage: null } : {}),
-    });
-    let echoed = false;
-    const echo = () => {
-      if (request.echo && !echoed && stream) stream.send(chunk(prompt, null));
-      echoed = true;
+  function chatCompletion(request: z.infer<typeof chatCompletionRequestSchema>, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const { system, history, question } = conversationOf(request.messages);
+    const shape: AnswerShape = {
+      idPrefix: "chatcmpl",
+      object: "chat.completion",
+      chunkObject: "chat.completion.chunk",
+      opening: { delta: { role: "assistant", content: "" }, finish_reason: null },
+      piece: (text) => ({ delta: { content: text }, finish_reason: null }),
+      ending: (finishReason) => ({ delta: {}, finish_reason: finishReason }),
+      whole: (text, finishReason) => ({ message: { role: "assistant", content: text, refusal: null }, finish_reason: finishReason }),
     };
-    const answer = await answers.complete({
-      model: request.model ?? null,
-      prompt,
-      sampling: samplingOf(request),
-      stopTexts: stopTextsOf(request),
-      penalties: penaltiesOf(request),
-      signal,
-      onText: (text) => {
-        if (!stream || text === "") return;
-        model = answers.loadedModel() ?? model;
-        echo();
-        stream.send(chunk(text, null));
-      },
-    });
-    if (signal.aborted) return;
-    refuseStopped(answer);
-    const text = request.echo ? prompt + answer.text : answer.text;
-    if (!stream) {
-      sendJson(res, 200, {
-        id,
-        object: "text_completion",
-        created,
-        model: answer.model,
-        choices: [{ text, index: 0, logprobs: null, finish_reason: finishReasonOf(answer.stats.stopReason) }],
-        usage: usageOf(answer.stats),
-      });
-      return;
-    }
-    model = answer.model;
-    echo();
-    stream.send(chunk("", finishReasonOf(answer.stats.stopReason)));
-    if (includeUsage) stream.send({ id, object: "text_completion", created, model, choices: [], usage: usageOf(answer.stats) });
-    stream.done();
+    return respond(shape, request, res, signal, (onText) =>
+      answers.chat({ model: request.model ?? null, system, history, question, sampling: samplingOf(request), stopTexts: stopTextsOf(request), penalties: penaltiesOf(request), signal, onText }),
+    );
+  }
+
+  function completion(request: z.infer<typeof completionRequestSchema>, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const prompt = typeof request.prompt === "string" ? request.prompt : request.prompt[0]!;
+    const echoed = request.echo ? prompt : "";
+    const shape: AnswerShape = {
+      idPrefix: "cmpl",
+      object: "text_completion",
+      chunkObject: "text_completion",
+      opening: request.echo ? { text: prompt, finish_reason: null } : null,
+      piece: (text) => ({ text, finish_reason: null }),
+      ending: (finishReason) => ({ text: "", finish_reason: finishReason }),
+      whole: (text, finishReason) => ({ text: echoed + text, finish_reason: finishReason }),
+    };
+    return respond(shape, request, res, signal, (onText) =>
+      answers.complete({ model: request.model ?? null, prompt, sampling: samplingOf(request), stopTexts: stopTextsOf(request), penalties: penaltiesOf(request), signal, onText }),
+    );
   }
 
   const server = createServer((req, res) => {
