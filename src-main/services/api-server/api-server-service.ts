@@ -106,7 +106,7 @@ export class ApiServerService {
 
   /** Starts the server if the settings say it should run (desktop and web mode call this once at start-up). */
   startFromSettings(): Promise<ApiServerStatus> {
-    return this.#apply();
+    return this.settings.get().apiServer.enabled ? this.#apply() : Promise.resolve(this.status());
   }
 
   /** Saves the changes and applies them: starts, stops or restarts the server as needed. */
