@@ -280,6 +280,8 @@ describe("the OpenAI-compatible API through the official client", () => {
     if (!entry.ok) throw new Error(entry.error.message);
     const model = (entry.value as { id: string }).id;
     await services.api.invoke("apiServer.configure", { saveHistory: true });
+    // The library's entries are listed by id, the loaded one marked.
+    expect((await client.models.list()).data.find((listed) => listed.id === model)).toMatchObject({ object: "model", loaded: false, name: "synthetic-llama-128x2" });
     const messages = [{ role: "user" as const, content: "Keep talking." }];
 
     // Asked by name, the API loads that model. 200 tokens: it does not stop by itself.
@@ -287,6 +289,8 @@ describe("the OpenAI-compatible API through the official client", () => {
     const sample = await client.chat.completions.create({ model, messages, temperature: 1, max_tokens: 200 });
     const msPerToken = (performance.now() - started) / 200;
     expect(sample.choices[0]!.finish_reason).toBe("length");
+    expect(sample.model).toBe(model);
+    expect((await client.models.list()).data.filter((listed) => (listed as { loaded?: boolean }).loaded).map((listed) => listed.id)).toEqual([model]);
 
     const stream = await client.chat.completions.create({ model, messages, temperature: 1, max_tokens: 30_000, stream: true });
     for await (const chunk of stream) {

@@ -116,6 +116,10 @@ function readBody(req: IncomingMessage): Promise<unknown> {
       }
     });
     req.on("error", reject);
+    // A client that leaves halfway through its body: nothing to answer, and nothing left waiting.
+    req.on("close", () => {
+      if (!req.complete) reject(new HttpError(400, "The request body was cut off.", "invalid_request_error", "incomplete_body"));
+    });
   });
 }
 
