@@ -20,7 +20,7 @@ const pages = [
 ] as const;
 
 /** Words that are names, not English: they stay as they are in the Chinese UI. */
-const NAMES = new Set(["BiLLa", "LLaMA", "GGUF", "CPU", "GPU", "RAM", "VRAM", "B", "KiB", "MiB", "GiB", "TiB"]);
+const NAMES = new Set(["BiLLa", "LLaMA", "GGUF", "CPU", "GPU", "RAM", "VRAM", "B", "KiB", "MiB", "GiB", "TiB", "API", "OpenAI", "URL", "CORS", "Open", "WebUI", "LangChain"]);
 
 const dataDir = makeTempDir("billa-e2e-");
 let web: RunningWebMode;

@@ -24,7 +24,7 @@ let browser: Browser;
 let demoGguf: string;
 
 /** Words that are names, not English: they stay as they are in the Chinese UI. */
-const NAMES = new Set(["BiLLa", "LLaMA", "LLaMA-7B", "BiLLa-7B", "GGUF", "CPU", "GPU", "RAM", "VRAM", "PyTorch", "Meta", "Hugging", "Face", "safetensors", "B", "KiB", "MiB", "GiB", "TiB", "GB", "M"]);
+const NAMES = new Set(["BiLLa", "LLaMA", "LLaMA-7B", "BiLLa-7B", "GGUF", "CPU", "GPU", "RAM", "VRAM", "PyTorch", "Meta", "Hugging", "Face", "safetensors", "B", "KiB", "MiB", "GiB", "TiB", "API", "OpenAI", "URL", "CORS", "Open", "WebUI", "LangChain", "GB", "M"]);
 
 const T = {
   en: {

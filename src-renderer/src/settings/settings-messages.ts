@@ -60,7 +60,7 @@ export const en = {
   "settings.api.lan": "Listen on the local network",
   "settings.api.lanWarning": "Other computers on your network can then reach the API, and anyone who has the key can use the model and this computer's processor. Switch it on only on networks you trust.",
   "settings.api.origins": "Web pages allowed to call it (CORS origins)",
-  "settings.api.originsHint": "One per line, e.g. http://localhost:3000. Only browser-based tools need this; leave it empty otherwise.",
+  "settings.api.originsHint": "One per line, like the example. Only browser-based tools need this; leave it empty otherwise. Example:",
   "settings.api.originsInvalid": "Write each origin as http(s)://host or http(s)://host:port, without a path or trailing slash: {origin}",
   "settings.api.saveHistory": "Save API conversations in the history (marked “API”)",
 
@@ -150,7 +150,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "settings.api.lan": "在局域网中提供服务",
   "settings.api.lanWarning": "开启后，同一网络中的其他电脑也能访问此 API，任何拿到密钥的人都能使用模型和这台电脑的处理器。请只在可信的网络中开启。",
   "settings.api.origins": "允许调用的网页（CORS 来源）",
-  "settings.api.originsHint": "每行一个，例如 http://localhost:3000。只有在浏览器中运行的工具才需要；否则请留空。",
+  "settings.api.originsHint": "每行一个，格式同示例。只有在浏览器中运行的工具才需要；否则请留空。示例：",
   "settings.api.originsInvalid": "每个来源请写成 http(s)://主机 或 http(s)://主机:端口，不要带路径或末尾斜杠：{origin}",
   "settings.api.saveHistory": "把 API 对话保存到对话记录（标记为“API”）",
 
