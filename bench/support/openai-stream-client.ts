@@ -17,13 +17,19 @@ process.on("message", (message: StreamRequest | "exit") => {
   );
 });
 
-async function stream({ baseURL, apiKey, body }: StreamRequest): Promise<TimedRun> {
+/** The run as this client saw it, and the speed the server measured (llama.cpp-style `timings` on the finish chunk). */
+export type ClientRun = TimedRun & { serverTokensPerSecond: number };
+
+async function stream({ baseURL, apiKey, body }: StreamRequest): Promise<ClientRun> {
   const client = new OpenAI({ baseURL, apiKey, maxRetries: 0 });
   const clock = new TextClock();
   let tokens = 0;
+  let serverTokensPerSecond = NaN;
   for await (const chunk of await client.chat.completions.create({ ...body, stream_options: { include_usage: true } })) {
     clock.text(chunk.choices[0]?.delta.content);
     if (chunk.usage) tokens = chunk.usage.completion_tokens;
+    const { timings } = chunk as { timings?: { predicted_per_second: number } };
+    if (timings) serverTokensPerSecond = timings.predicted_per_second;
   }
-  return clock.run(tokens);
+  return { ...clock.run(tokens), serverTokensPerSecond };
 }

@@ -73,6 +73,8 @@ describe("the OpenAI-compatible API through the official client", () => {
       expect(completion.object).toBe("chat.completion");
       // The same token ids as BiLLa's script: the prompt's count, and the answer's.
       expect(completion.usage).toEqual({ prompt_tokens: c.prompt_ids.length, completion_tokens: c.greedy_ids.length, total_tokens: c.prompt_ids.length + c.greedy_ids.length });
+      // llama.cpp's server's timings, for tools written for it.
+      expect((completion as unknown as { timings: { predicted_n: number; predicted_per_second: number } }).timings).toMatchObject({ predicted_n: c.greedy_ids.length, predicted_per_second: expect.any(Number) });
     }
   });
 
@@ -84,6 +86,7 @@ describe("the OpenAI-compatible API through the official client", () => {
       expect(chunks.every((chunk) => chunk.object === "chat.completion.chunk" && chunk.id === chunks[0]!.id)).toBe(true);
       const finish = chunks.at(-2)!;
       expect(finish.choices[0]!.finish_reason).toBe("stop");
+      expect((finish as unknown as { timings: { predicted_n: number } }).timings.predicted_n).toBe(c.greedy_ids.length);
       const usage = chunks.at(-1)!;
       expect(usage.choices).toEqual([]);
       expect(usage.usage).toEqual({ prompt_tokens: c.prompt_ids.length, completion_tokens: c.greedy_ids.length, total_tokens: c.prompt_ids.length + c.greedy_ids.length });

@@ -169,6 +169,19 @@ export function usageOf(stats: GenerationStats) {
   return { prompt_tokens: stats.promptTokens, completion_tokens: stats.newTokens, total_tokens: stats.promptTokens + stats.newTokens };
 }
 
+/**
+ * llama.cpp's server adds these to a finished answer; tools written for it read them. Prompt tokens here are the
+ * ones evaluated for this answer (the rest were reused), and speed counts the tokens after the first.
+ */
+export function timingsOf(stats: GenerationStats) {
+  return {
+    prompt_n: stats.promptTokens - stats.reusedPromptTokens,
+    prompt_ms: stats.timeToFirstTokenMs ?? 0,
+    predicted_n: stats.newTokens,
+    predicted_per_second: stats.tokensPerSecond,
+  };
+}
+
 export function responseId(prefix: "chatcmpl" | "cmpl"): string {
   return `${prefix}-${randomBytes(12).toString("base64url")}`;
 }

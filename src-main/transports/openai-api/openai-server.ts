@@ -24,6 +24,7 @@ import {
   responseId,
   samplingOf,
   stopTextsOf,
+  timingsOf,
   unixSeconds,
   usageOf,
   type ErrorType,
@@ -307,12 +308,20 @@ export async function startOpenAiServer(options: ApiServerListenOptions): Promis
     refuseStopped(answer);
     const finishReason = finishReasonOf(answer.stats.stopReason);
     if (!stream) {
-      sendJson(res, 200, { id, object: shape.object, created, model: answer.model, choices: [{ index: 0, ...shape.whole(answer.text, finishReason), logprobs: null }], usage: usageOf(answer.stats) });
+      sendJson(res, 200, {
+        id,
+        object: shape.object,
+        created,
+        model: answer.model,
+        choices: [{ index: 0, ...shape.whole(answer.text, finishReason), logprobs: null }],
+        usage: usageOf(answer.stats),
+        timings: timingsOf(answer.stats),
+      });
       return;
     }
     model = answer.model;
     open();
-    stream.send(chunk(shape.ending(finishReason)));
+    stream.send({ ...chunk(shape.ending(finishReason)), timings: timingsOf(answer.stats) });
     if (includeUsage) stream.send({ id, object: shape.chunkObject, created, model, choices: [], usage: usageOf(answer.stats) });
     stream.done();
   }
