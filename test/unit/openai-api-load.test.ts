@@ -15,7 +15,7 @@ import { makeTempDir } from "../support/temp-dir.js";
 const REQUESTS = 200;
 const CLIENTS = 8;
 const QUEUE = 5;
-const REFUSED_PAUSE_MS = 100;
+const REFUSED_PAUSE_MS = 150;
 
 setFlagsFromString("--expose-gc");
 const collectGarbage = runInNewContext("gc") as () => void;
@@ -113,7 +113,7 @@ describe("the API under load", () => {
 
     expect(outcomes).toHaveLength(REQUESTS);
     expect(answers.filter((o) => !o.ok).map((o) => o.caseId)).toEqual([]);
-    expect(answers.length).toBeGreaterThan(REQUESTS / 3);
+    expect(answers.length).toBeGreaterThanOrEqual(REQUESTS / 4);
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.every((o) => o.kind === "refused" && o.shape && Number(o.retryAfter) >= 1)).toBe(true);
     expect(peak.active).toBeLessThanOrEqual(1);
