@@ -10,9 +10,9 @@ import type { SettingsStore } from "../settings/settings-store.js";
 import type { RequestQueue } from "./request-queue.js";
 
 /** The runtime's slot key for API answers not kept in the history: consecutive requests share their common prefix. */
-export const API_CONVERSATION_ID = "openai-api";
+const API_CONVERSATION_ID = "openai-api";
 
-export interface ApiModel {
+interface ApiModel {
   /** What clients put in `model`: the library entry's id, or the file's name for a model loaded by path. */
   id: string;
   name: string;
@@ -35,14 +35,14 @@ interface ApiRequestBase {
   onText: (text: string) => void;
 }
 
-export interface ApiChatRequest extends ApiRequestBase {
+interface ApiChatRequest extends ApiRequestBase {
   /** System messages, joined by `\n`; "" for none. */
   system: string;
   history: Turn[];
   question: string;
 }
 
-export interface ApiCompletionRequest extends ApiRequestBase {
+interface ApiCompletionRequest extends ApiRequestBase {
   prompt: string;
 }
 

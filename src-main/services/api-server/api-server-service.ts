@@ -12,7 +12,7 @@ import type { RequestQueue } from "./request-queue.js";
 
 export const LOOPBACK_HOST = "127.0.0.1";
 /** Where a LAN-wide server listens: every IPv4 interface. */
-export const ALL_INTERFACES_HOST = "0.0.0.0";
+const ALL_INTERFACES_HOST = "0.0.0.0";
 
 /** What the HTTP transport needs to serve the API; the getters are read per request, so changes apply at once. */
 export interface ApiServerListenOptions {

@@ -2,7 +2,7 @@
 // number wait, and the rest are turned away at once, so a flood of requests costs memory for the queue only.
 import { BillaError } from "../../contract/errors.js";
 
-export interface QueueCounts {
+interface QueueCounts {
   active: number;
   queued: number;
   served: number;

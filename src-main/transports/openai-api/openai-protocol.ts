@@ -67,7 +67,6 @@ export const chatCompletionRequestSchema = z.looseObject({
     .looseObject({ type: z.literal("text", { error: "Only text responses are supported (no JSON mode or schema)" }) })
     .nullish(),
 });
-export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 
 export const completionRequestSchema = z.looseObject({
   ...samplingFields,
@@ -79,7 +78,6 @@ export const completionRequestSchema = z.looseObject({
   best_of: z.literal(1, { error: "best_of must be 1" }).nullish(),
   logprobs: z.literal(0, { error: "logprobs are not available from this server" }).nullish(),
 });
-export type CompletionRequest = z.infer<typeof completionRequestSchema>;
 
 /** A request the schema let through but that still cannot be answered (e.g. the messages end with an answer). */
 export class BadRequest extends Error {
