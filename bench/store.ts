@@ -80,7 +80,7 @@ async function main(): Promise<void> {
         messages.push({ id: randomUUID(), conversationId: id, parentId: messages.at(-1)?.id ?? null, role, text, status: "complete", error: null, stats: null, model: null, createdAt: at, updatedAt: at });
       }
       const at = new Date(epoch + c * 3_600_000).toISOString();
-      conversations.push({ id, title: sentence(next, 4), modelId: null, sampling, currentMessageId: messages.at(-1)!.id, pinned: false, archived: false, deletedAt: null, createdAt: at, updatedAt: at, messages });
+      conversations.push({ id, title: sentence(next, 4), modelId: null, sampling, currentMessageId: messages.at(-1)!.id, pinned: false, archived: false, deletedAt: null, source: "app", createdAt: at, updatedAt: at, messages });
       written += count;
     }
     const longId = conversations[0]!.id;

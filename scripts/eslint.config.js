@@ -64,15 +64,15 @@ export default tseslint.config(
       ],
     },
   },
-  // Web mode and the CLI run without Electron.
+  // Web mode, the CLI and the OpenAI-compatible API server run without Electron.
   {
-    files: ["src-main/transports/web/**", "src-main/transports/cli/**"],
+    files: ["src-main/transports/web/**", "src-main/transports/cli/**", "src-main/transports/openai-api/**"],
     rules: {
       "@typescript-eslint/no-restricted-imports": [
         "error",
         {
           paths: [{ name: "electron", message: "Only src-main/transports/electron may import electron." }],
-          patterns: [forbid("**/transports/electron/**", "Web mode and the CLI run without Electron.")],
+          patterns: [forbid("**/transports/electron/**", "Web mode, the CLI and the API server run without Electron.")],
         },
       ],
     },

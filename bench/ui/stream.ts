@@ -76,7 +76,7 @@ async function seed(dataDir: string, modelPath: string): Promise<{ modelId: stri
       }
       const sampling: Sampling = { temperature: 1, topK: 0, topP: 1, minP: 0, repeatPenalty: null, seed: seedValue, maxTokens: MAX_TOKENS };
       const at = new Date(now - 3_600_000 + index * 60_000).toISOString();
-      return { id, title: `Bench seed ${seedValue}`, modelId: model.id, sampling, currentMessageId: parentId, pinned: false, archived: false, deletedAt: null, createdAt: at, updatedAt: at, messages };
+      return { id, title: `Bench seed ${seedValue}`, modelId: model.id, sampling, currentMessageId: parentId, pinned: false, archived: false, deletedAt: null, source: "app", createdAt: at, updatedAt: at, messages };
     });
     await call("history.import", { content: JSON.stringify({ format: "billa-desktop-history", version: 1, conversations } satisfies HistoryExport) });
     return { modelId: model.id, conversationIds: conversations.map((conversation) => conversation.id) };

@@ -3,12 +3,14 @@
 // every event stream has a payload schema. Transports carry these and nothing else.
 import { z } from "zod";
 import { downloadEvents, downloadRequests } from "./download.js";
+import { apiServerChangesSchema, apiServerStatusSchema } from "./api-server.js";
 import type { Envelope } from "./errors.js";
 import { generationStatsSchema, gpuLayersSchema, samplingSchema, turnSchema } from "./generation.js";
 import { OUTPUT_TYPE_NAMES } from "./output-types.js";
 import { conversationSchema, conversationSummarySchema, EXPORT_FORMATS, messageSchema, searchResultSchema, settingsChangesSchema, settingsSchema } from "./history.js";
 
 export * from "./download.js";
+export * from "./api-server.js";
 export * from "./generation.js";
 export * from "./history.js";
 export * from "./output-types.js";
@@ -329,6 +331,12 @@ export const requests = {
   /** Replaces the history with a backup's (checked first; the current history is backed up next to it). */
   "history.restoreBackup": { input: z.object({ path }).strict(), output: z.object({ conversations: z.number().int(), previousSavedTo: z.string() }) },
   "settings.get": { input: noInput, output: settingsSchema },
+  /** The local OpenAI-compatible API server: whether it runs, where, its key and its request counts. */
+  "apiServer.status": { input: noInput, output: apiServerStatusSchema },
+  /** Changes the server's settings and applies them: starts, stops or restarts it as needed. */
+  "apiServer.configure": { input: apiServerChangesSchema, output: apiServerStatusSchema },
+  /** A new API key; the old one stops working at once. */
+  "apiServer.renewKey": { input: noInput, output: apiServerStatusSchema },
   /** Changes some settings; the rest stay. */
   "settings.update": { input: settingsChangesSchema, output: settingsSchema },
   /** What a GGUF file, a checkpoint file or a model folder holds. */
@@ -384,6 +392,8 @@ export const events = {
   "history.changed": z.object({ conversationIds: z.array(id) }),
   /** The conversation outgrew the context: its oldest turns were left out of this answer. */
   "generation.contextTrimmed": z.object({ conversationId: id, messageId: id, droppedTurns: z.number().int().positive() }),
+  /** The API server started, stopped, or its request counts changed. */
+  "apiServer.status": apiServerStatusSchema,
   /** A weight conversion job moving through its stages; bytes count the input read so far. */
   "conversion.progress": conversionProgressSchema,
   /** Something the user should know about a running conversion (e.g. "looks already restored"). */

@@ -3,10 +3,13 @@
 // (same parent) instead of overwriting, and `currentMessageId` names the leaf of the branch on screen.
 import { z } from "zod";
 import { hubEndpointSchema, parallelDownloadsSchema } from "./download.js";
+import { apiServerSettingsSchema } from "./api-server.js";
 import { generationStatsSchema, samplingSchema, GPU_CHOICES, gpuLayersSchema } from "./generation.js";
 
 const id = z.string().min(1).max(200);
 const timestamp = z.string(); // ISO 8601, UTC
+
+export const CONVERSATION_SOURCES = ["app", "api"] as const;
 
 export const MESSAGE_STATUSES = ["streaming", "complete", "interrupted", "error"] as const;
 
@@ -41,6 +44,8 @@ export const conversationSchema = z.object({
   archived: z.boolean(),
   /** Set by delete; the conversation can be restored until it is purged. */
   deletedAt: timestamp.nullable(),
+  /** Where it was held: in the app (or `billa chat`), or through the local OpenAI-compatible API. Older exports have none. */
+  source: z.enum(CONVERSATION_SOURCES).default("app"),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -112,8 +117,13 @@ export const settingsSchema = z.object({
   hubEndpoint: settingFields.hubEndpoint.default(null),
   hubToken: settingFields.hubToken.default(null),
   parallelDownloads: settingFields.parallelDownloads.default(3),
+  /** Changed through `apiServer.configure`, which applies the change to the running server too. */
+  apiServer: apiServerSettingsSchema.default(apiServerSettingsSchema.parse({})),
 });
 export type Settings = z.output<typeof settingsSchema>;
 
-/** A change to some settings: no defaults here, or an update would reset the settings it does not name. */
+/**
+ * A change to some settings: no defaults here, or an update would reset the settings it does not name. The API
+ * server's settings are not among them: `apiServer.configure` changes those and applies them at once.
+ */
 export const settingsChangesSchema = z.object(settingFields).partial().strict();

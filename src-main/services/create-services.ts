@@ -3,6 +3,9 @@
 import { mkdirSync } from "node:fs";
 import type { AppInfo, ModelEntry, RawApi } from "../contract/api.js";
 import { BillaError } from "../contract/errors.js";
+import { ApiAnswers } from "./api-server/api-answers.js";
+import { ApiServerService, type ApiServerListen } from "./api-server/api-server-service.js";
+import { RequestQueue } from "./api-server/request-queue.js";
 import { APP_VERSION } from "./app-root.js";
 import { ConversionService } from "./conversion/conversion-service.js";
 import { dataPaths, type DataPaths } from "./data-dir.js";
@@ -25,6 +28,8 @@ import { SystemService } from "./system/system-service.js";
 
 /** Deleted conversations can be restored for this long, then they are removed for good. */
 const TRASH_DAYS = 30;
+/** API requests waiting behind the one being answered; more get 503 with Retry-After. */
+const API_QUEUE_LENGTH = 16;
 
 export interface ServiceOptions {
   dataDir: string;
@@ -40,12 +45,21 @@ export interface ServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** Timings and the free-space probe of downloads (tests shorten the waits and shrink the disk). */
   downloadTuning?: Partial<DownloadTuning>;
+  /**
+   * The OpenAI-compatible API's HTTP server (transports/openai-api), for the processes that can serve it:
+   * desktop and web mode (`apiServer.startFromSettings()` at start-up) and `billa serve`.
+   */
+  listenApi?: ApiServerListen;
+  /** API requests that may wait behind the one being answered before more are refused (503). */
+  apiQueueLength?: number;
 }
 
 export interface Services {
   api: RawApi;
   paths: DataPaths;
   logger: Logger;
+  /** The local OpenAI-compatible API server (`billa serve` runs it with its own options). */
+  apiServer: ApiServerService;
   /** The shell was asked to open a model file (second launch, file association). */
   openModelFile(path: string): void;
   dispose(): Promise<void>;
@@ -76,6 +90,8 @@ export function createServices(options: ServiceOptions): Services {
     env: options.env ?? process.env,
   });
   const shell = options.shell ?? NO_SHELL;
+  const apiQueue = new RequestQueue(options.apiQueueLength ?? API_QUEUE_LENGTH, () => apiServer.countsChanged());
+  const apiServer = new ApiServerService(settings, new ApiAnswers(runtime, models, settings, chat, apiQueue), apiQueue, events, logger, options.listenApi ?? null);
 
   /** The file behind a request's model: a library entry (with its prompt-format choice) or a path. */
   async function chosenModel(input: { modelId?: string | undefined; modelPath?: string | undefined; promptFormat?: ModelEntry["promptFormat"] | undefined }) {
@@ -141,6 +157,9 @@ export function createServices(options: ServiceOptions): Services {
       },
       "settings.get": async () => settings.get(),
       "settings.update": async (changes) => settings.update(changes),
+      "apiServer.status": async () => apiServer.status(),
+      "apiServer.configure": (changes) => apiServer.configure(changes),
+      "apiServer.renewKey": async () => apiServer.renewKey(),
       "shell.pickFile": (input) => shell.pickFile(input),
       "shell.pickFolder": (input) => shell.pickFolder(input),
       "shell.pickSaveFile": (input) => shell.pickSaveFile(input),
@@ -160,10 +179,11 @@ export function createServices(options: ServiceOptions): Services {
 
   async function dispose(): Promise<void> {
     await downloads.dispose();
+    await apiServer.dispose();
     await conversions.dispose();
     await runtime.dispose();
     db.close();
   }
 
-  return { api, paths, logger, openModelFile: (path) => events.emit("shell.openModelFile", { path }), dispose };
+  return { api, paths, logger, apiServer, openModelFile: (path) => events.emit("shell.openModelFile", { path }), dispose };
 }

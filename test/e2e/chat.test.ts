@@ -104,6 +104,7 @@ async function seed(dataDir: string, locale: Locale): Promise<void> {
     pinned: false,
     archived: false,
     deletedAt: null,
+    source: "app" as const,
     createdAt: at(offset),
     updatedAt: at(offset),
     messages: [message(id, `${id}-q`, null, "user", question, offset), message(id, `${id}-a`, `${id}-q`, "assistant", answer, offset + 1)],

@@ -245,6 +245,7 @@ describe("the chat page", () => {
           pinned: false,
           archived: false,
           deletedAt: null,
+          source: "app",
           createdAt: now,
           updatedAt: now,
           messages: [message("xss-q", null, "user", "Say something dangerous"), message("xss-a", "xss-q", "assistant", hostile)],
@@ -291,7 +292,7 @@ describe("the chat page", () => {
     const data: HistoryExport = {
       format: "billa-desktop-history",
       version: 1,
-      conversations: [{ id: "long", title: "A long conversation", modelId: null, sampling, currentMessageId: messages.at(-1)!.id, pinned: false, archived: false, deletedAt: null, createdAt: at, updatedAt: at, messages }],
+      conversations: [{ id: "long", title: "A long conversation", modelId: null, sampling, currentMessageId: messages.at(-1)!.id, pinned: false, archived: false, deletedAt: null, source: "app", createdAt: at, updatedAt: at, messages }],
     };
     await api.invoke("history.import", { content: JSON.stringify(data) });
     renderChat();

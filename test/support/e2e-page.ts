@@ -9,7 +9,7 @@ export type Lang = "en" | "zh-CN";
 export const ARTIFACTS = join(APP_ROOT, "test", "artifacts");
 
 /** Words that are names, not English: they stay as they are in the Chinese UI. */
-export const NAMES = new Set(["BiLLa", "LLaMA", "LLaMA-7B", "BiLLa-7B", "GGUF", "CPU", "GPU", "RAM", "VRAM", "PyTorch", "Meta", "Hugging", "Face", "safetensors", "B", "KiB", "MiB", "GiB", "TiB", "GB", "M"]);
+export const NAMES = new Set(["BiLLa", "LLaMA", "LLaMA-7B", "BiLLa-7B", "GGUF", "CPU", "GPU", "RAM", "VRAM", "PyTorch", "Meta", "Hugging", "Face", "safetensors", "B", "KiB", "MiB", "GiB", "TiB", "GB", "M", "API", "OpenAI", "URL", "CORS", "Open", "WebUI", "LangChain"]);
 
 export const NAV = {
   en: { chat: "Chat", models: "Models", convert: "Convert", settings: "Settings" },

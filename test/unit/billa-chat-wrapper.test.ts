@@ -35,6 +35,11 @@ function contextIds(history: { question: string; answer: string }[], question: s
 }
 
 describe("BiLLa's prompt text", () => {
+  it("a system text goes first, followed by the separator, as BiLLa's FastChat-style conversation renders it", () => {
+    expect(billaPromptText([], "1+1=?", "Answer briefly.")).toBe("Answer briefly.\nHuman: 1+1=?\nAssistant: ");
+    expect(billaPromptText([], "1+1=?", "")).toBe(billaPromptText([], "1+1=?"));
+  });
+
   it("one turn", () => {
     expect(billaPromptText([], "1+1=?")).toBe("Human: 1+1=?\nAssistant: ");
   });
@@ -67,6 +72,19 @@ describe("the chat wrapper's token ids", () => {
     ];
     const text = billaPromptText(history, "Who is the mayor of Quellon?");
     expect(contextIds(history, "Who is the mayor of Quellon?")).toEqual([1, ...model.tokenize(text)]);
+  });
+
+  it("hold system messages (joined by a newline) in the same single string after BOS, and none changes nothing", () => {
+    const chatHistory = (system: string[]) => [
+      ...system.map((text) => ({ type: "system" as const, text })),
+      { type: "user" as const, text: "Who is the mayor of Quellon?" },
+      { type: "model" as const, response: [] },
+    ];
+    const ids = (system: string[]) => wrapper.generateContextState({ chatHistory: chatHistory(system) }).contextText.tokenize(model.tokenizer);
+    const text = billaPromptText([], "Who is the mayor of Quellon?", "You are BiLLa.\nBe brief.");
+    expect(text).toBe("You are BiLLa.\nBe brief.\nHuman: Who is the mayor of Quellon?\nAssistant: ");
+    expect(ids(["You are BiLLa.", "Be brief."])).toEqual([1, ...model.tokenize(text)]);
+    expect(ids([])).toEqual(golden.cases.find((c) => c.id === "dialog-mayor-turn1")!.prompt_ids);
   });
 
   it("differs from tokenizing the fragments one by one (why the text is assembled first)", () => {

@@ -32,6 +32,7 @@ describe("the layering rule", () => {
   it("lets only the Electron transport import electron", async () => {
     expect(await importErrors("src-main/transports/web/x.ts", 'import { app } from "electron";\nexport const a = app;\n')).toHaveLength(1);
     expect(await importErrors("src-main/transports/cli/x.ts", 'import { app } from "electron";\nexport const a = app;\n')).toHaveLength(1);
+    expect(await importErrors("src-main/transports/openai-api/x.ts", 'import { app } from "electron";\nexport const a = app;\n')).toHaveLength(1);
     expect(await importErrors("src-main/transports/electron/x.ts", 'import { app } from "electron";\nexport const a = app;\n')).toHaveLength(0);
   });
 

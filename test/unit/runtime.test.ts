@@ -73,8 +73,9 @@ describe("the runtime on the demo model", () => {
     expect(stateFiles().length).toBeGreaterThan(0);
     const result = await generate({ conversationId: "returning", messageId: "r2", history, question, sampling: greedy });
     expect(result.text).toBe(c.greedy_text);
-    // Its first turn came back from the file instead of being evaluated again.
-    expect(result.stats.reusedPromptTokens).toBeGreaterThanOrEqual(first.stats.promptTokens);
+    // Its first turn came back from the file instead of being evaluated again: all of its prompt but the last
+    // token, the space after "Assistant:", which merges with the answer's first word once the answer follows.
+    expect(result.stats.reusedPromptTokens).toBeGreaterThanOrEqual(first.stats.promptTokens - 1);
   });
 
   it("stops mid-stream and returns the partial text", async () => {

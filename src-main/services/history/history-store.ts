@@ -14,8 +14,9 @@ import {
   type Message,
   type Sampling,
   type SearchResult,
+  type Turn,
 } from "../../contract/api.js";
-import { latestLeaf } from "../../contract/conversation-tree.js";
+import { branchOf, latestLeaf } from "../../contract/conversation-tree.js";
 import { BillaError } from "../../contract/errors.js";
 import { isProcessAlive } from "../system/process-alive.js";
 import { snippetOf } from "./snippet.js";
@@ -29,6 +30,7 @@ interface ConversationRow {
   pinned: number;
   archived: number;
   deleted_at: string | null;
+  source: Conversation["source"];
   created_at: string;
   updated_at: string;
 }
@@ -59,6 +61,7 @@ function conversationOf(row: ConversationRow): Conversation {
     pinned: row.pinned === 1,
     archived: row.archived === 1,
     deletedAt: row.deleted_at,
+    source: row.source,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -126,6 +129,9 @@ function parentsFirst<M extends Pick<Message, "id" | "parentId">>(messages: read
   return ordered;
 }
 
+/** Recent API conversations compared with a request's turns; older ones are not continued but started anew. */
+const API_CONVERSATIONS_SEARCHED = 50;
+
 export class HistoryStore {
   /** The last timestamp handed out: message order within a conversation relies on strictly increasing times. */
   #lastMs = 0;
@@ -185,13 +191,34 @@ export class HistoryStore {
     return messageOf(row);
   }
 
-  create({ title, modelId, sampling }: { title?: string | undefined; modelId?: string | null | undefined; sampling: Sampling }): Conversation {
+  create({ title, modelId, sampling, source = "app" }: { title?: string | undefined; modelId?: string | null | undefined; sampling: Sampling; source?: Conversation["source"] }): Conversation {
     const id = randomUUID();
     const now = this.#now();
     this.db
-      .prepare("INSERT INTO conversations (id, title, model_id, sampling, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(id, title ?? "", modelId ?? null, JSON.stringify(sampling), now, now);
+      .prepare("INSERT INTO conversations (id, title, model_id, sampling, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .run(id, title ?? "", modelId ?? null, JSON.stringify(sampling), source, now, now);
     return this.conversation(id);
+  }
+
+  /**
+   * The API conversation (not deleted) whose branch on screen holds exactly these turns, most recent first: a
+   * client that sends its whole conversation with each request continues it instead of starting a new one.
+   */
+  findApiConversation(turns: readonly Turn[]): Conversation | null {
+    if (turns.length === 0) return null;
+    const candidates = this.db
+      .prepare<[], ConversationRow>(
+        `SELECT c.* FROM conversations c JOIN messages m ON m.id = c.current_message_id
+         WHERE c.source = 'api' AND c.deleted_at IS NULL AND m.role = 'assistant' AND m.status != 'streaming'
+         ORDER BY c.updated_at DESC LIMIT ${API_CONVERSATIONS_SEARCHED}`,
+      )
+      .all();
+    for (const row of candidates) {
+      const branch = branchOf(this.messages(row.id), row.current_message_id!);
+      const matches = branch.length === turns.length * 2 && turns.every((turn, i) => branch[2 * i]!.text === turn.question && branch[2 * i + 1]!.text === turn.answer);
+      if (matches) return conversationOf(row);
+    }
+    return null;
   }
 
   update(id: string, changes: ConversationChanges): Conversation {
@@ -256,6 +283,16 @@ export class HistoryStore {
     }
     if (conversation.title === "") this.update(conversationId, { title: titleFrom(text) });
     return this.#insertMessage({ id: randomUUID(), conversation_id: conversationId, parent_id: parent, role: "user", text, status: "complete", error: null, stats: null, model: null, writer_pid: null });
+  }
+
+  /** Finished turns written at once below the branch on screen (an API client's earlier turns), in one transaction. */
+  addTurns(conversationId: string, turns: readonly Turn[]): void {
+    this.db.transaction(() => {
+      for (const turn of turns) {
+        const question = this.addQuestion(conversationId, undefined, turn.question);
+        this.#insertMessage({ id: randomUUID(), conversation_id: conversationId, parent_id: question.id, role: "assistant", text: turn.answer, status: "complete", error: null, stats: null, model: null, writer_pid: null });
+      }
+    })();
   }
 
   /** An empty answer to `questionId`, saved as streaming by this process. */
@@ -344,8 +381,8 @@ export class HistoryStore {
     const findConversation = this.db.prepare<[string], { id: string }>("SELECT id FROM conversations WHERE id = ?");
     const findMessage = this.db.prepare<[string], { conversation_id: string }>("SELECT conversation_id FROM messages WHERE id = ?");
     const insertConversation = this.db.prepare(
-      `INSERT INTO conversations (id, title, model_id, sampling, current_message_id, pinned, archived, deleted_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO conversations (id, title, model_id, sampling, current_message_id, pinned, archived, deleted_at, source, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertMessage = this.db.prepare(
       `INSERT INTO messages (id, conversation_id, parent_id, role, text, status, error, stats, model, writer_pid, created_at, updated_at)
@@ -357,7 +394,7 @@ export class HistoryStore {
           counts.conversationsMerged++;
         } else {
           const c = conversation;
-          insertConversation.run(c.id, c.title, c.modelId, JSON.stringify(c.sampling), null, c.pinned ? 1 : 0, c.archived ? 1 : 0, c.deletedAt, c.createdAt, c.updatedAt);
+          insertConversation.run(c.id, c.title, c.modelId, JSON.stringify(c.sampling), null, c.pinned ? 1 : 0, c.archived ? 1 : 0, c.deletedAt, c.source, c.createdAt, c.updatedAt);
           counts.conversationsAdded++;
         }
         for (const m of parentsFirst(conversation.messages, (id) => findMessage.get(id) !== undefined)) {

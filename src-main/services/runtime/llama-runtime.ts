@@ -11,10 +11,12 @@ import {
   getLlama,
   GgufInsights,
   LlamaChat,
+  LlamaCompletion,
   LlamaLogLevel,
   readGgufFileInfo,
   type ChatHistoryItem,
   type ChatWrapper,
+  type LLamaContextualRepeatPenalty,
   type Llama,
   type LlamaContext,
   type LlamaContextSequence,
@@ -50,14 +52,42 @@ export interface EstimateOptions extends Omit<RequestParams<"runtime.estimate">,
   modelPath: string;
 }
 
-export interface GenerationRequest {
+/** OpenAI's frequency and presence penalties: logit -= count·frequency + (count > 0)·presence over the answer's tokens. */
+export interface OutputPenalties {
+  frequency: number;
+  presence: number;
+}
+
+/** What a chat answer and a raw completion share: how to sample, when to end, and who may stop it. */
+interface SamplingRequest {
+  /** The slot key: answers with the same id continue in the same sequence (their shared prefix is kept). */
   conversationId: string;
+  sampling: Sampling;
+  /** More texts that end the answer (left out of it), e.g. an API request's `stop`. */
+  stopTexts?: readonly string[] | undefined;
+  penalties?: OutputPenalties | undefined;
+  /** Aborting it stops the answer as `stop(conversationId)` does (an API client that went away). */
+  signal?: AbortSignal | undefined;
+  onText: (text: string) => void;
+}
+
+export interface GenerationRequest extends SamplingRequest {
+  /** Read before the first turn (API clients' system messages); none in the app's own chats. */
+  system?: string | undefined;
   history: Turn[];
   question: string;
-  sampling: Sampling;
-  onText: (text: string) => void;
   /** Called when older turns had to be left out for the conversation to fit the context. */
   onTrimmed: (droppedTurns: number) => void;
+}
+
+/** A raw prompt continued as it is: BOS and the prompt tokenized as one string, no chat template. */
+export interface CompletionRequest extends SamplingRequest {
+  prompt: string;
+}
+
+export interface GenerationResult {
+  text: string;
+  stats: GenerationStats;
 }
 
 /** One conversation's place in the context: its sequence keeps the evaluated prompt between answers. */
@@ -65,6 +95,8 @@ interface ConversationSlot {
   conversationId: string | null;
   sequence: LlamaContextSequence;
   chat: LlamaChat;
+  /** Raw completions on the same sequence, made when first needed. */
+  completion: LlamaCompletion | null;
   lastUsed: number;
 }
 
@@ -87,23 +119,61 @@ const CONVERSATION_SLOTS = 2;
  */
 const SAVED_STATES = 6;
 
-/** Leaves out whole turns, oldest first, until the conversation fits; BiLLa has no system prompt to keep. */
+/** Leaves out whole turns, oldest first, until the conversation fits; system messages stay. */
 async function dropOldestTurns({ chatHistory, maxTokensCount, tokenizer, chatWrapper }: {
   chatHistory: readonly ChatHistoryItem[];
   maxTokensCount: number;
   tokenizer: LlamaModel["tokenizer"];
   chatWrapper: ChatWrapper;
 }): Promise<{ chatHistory: ChatHistoryItem[]; metadata: { droppedTurns: number } }> {
+  const system = chatHistory.filter((item) => item.type === "system");
   const items = chatHistory.filter((item) => item.type !== "system");
   let droppedTurns = 0;
   for (;;) {
-    const tokens = chatWrapper.generateContextState({ chatHistory: items }).contextText.tokenize(tokenizer).length;
+    const kept = [...system, ...items];
+    const tokens = chatWrapper.generateContextState({ chatHistory: kept }).contextText.tokenize(tokenizer).length;
     const firstAnswer = items.findIndex((item) => item.type === "model");
     const isLastTurn = items.filter((item) => item.type === "user").length <= 1;
-    if (tokens <= maxTokensCount || isLastTurn || firstAnswer < 0) return { chatHistory: items, metadata: { droppedTurns } };
+    if (tokens <= maxTokensCount || isLastTurn || firstAnswer < 0) return { chatHistory: kept, metadata: { droppedTurns } };
     items.splice(0, firstAnswer + 1);
     droppedTurns++;
   }
+}
+
+/**
+ * The repetition penalty node-llama-cpp applies. It keeps no state between answers: each evaluation makes a new
+ * sampler, fed only with this answer's tokens, so nothing carries over from one request to the next.
+ */
+function repeatPenaltyOf(sampling: Sampling, penalties: OutputPenalties | undefined): false | LLamaContextualRepeatPenalty {
+  if (!penalties || (penalties.frequency === 0 && penalties.presence === 0)) {
+    // node-llama-cpp would apply its own repeat penalty; BiLLa's reference generation has none.
+    return sampling.repeatPenalty === null ? false : { penalty: sampling.repeatPenalty };
+  }
+  // OpenAI counts every token of the answer so far, newlines included.
+  return { penalty: sampling.repeatPenalty ?? 1, frequencyPenalty: penalties.frequency, presencePenalty: penalties.presence, lastTokens: sampling.maxTokens, penalizeNewLine: true };
+}
+
+/** The sampling options node-llama-cpp's chat and completion share. */
+function generationOptions(request: SamplingRequest, signal: AbortSignal) {
+  const { sampling } = request;
+  return {
+    signal,
+    stopOnAbortSignal: true,
+    maxTokens: sampling.maxTokens,
+    temperature: sampling.temperature,
+    topK: sampling.topK,
+    topP: sampling.topP,
+    minP: sampling.minP,
+    // Without a seed node-llama-cpp uses the current second, so answers asked within one second would repeat.
+    seed: sampling.seed ?? randomInt(2 ** 32),
+    repeatPenalty: repeatPenaltyOf(sampling, request.penalties),
+    ...(request.stopTexts?.length ? { customStopTriggers: request.stopTexts } : {}),
+  };
+}
+
+/** An answer stopped before it began (its request was cancelled while it waited, or during its prompt). */
+function stoppedBeforeAnswering(): GenerationResult {
+  return { text: "", stats: { promptTokens: 0, reusedPromptTokens: 0, newTokens: 0, timeToFirstTokenMs: null, tokensPerSecond: 0, stopReason: "stopped", droppedTurns: 0 } };
 }
 
 /** Below this size one thread decodes fastest; see defaultThreads. */
@@ -128,6 +198,46 @@ const STOP_REASONS: Record<string, GenerationStats["stopReason"]> = {
   maxTokens: "max-tokens",
   abort: "stopped",
 };
+
+/** Counts an answer's tokens and times its text as it streams, for its stats. */
+class AnswerMeter {
+  readonly #started = performance.now();
+  #firstText: number | null = null;
+  readonly #outputBefore: number;
+  readonly #inputBefore: number;
+
+  constructor(
+    private readonly sequence: LlamaContextSequence,
+    private readonly forward: (text: string) => void,
+  ) {
+    this.#outputBefore = sequence.tokenMeter.usedOutputTokens;
+    this.#inputBefore = sequence.tokenMeter.usedInputTokens;
+  }
+
+  readonly onText = (text: string): void => {
+    this.#firstText ??= performance.now();
+    this.forward(text);
+  };
+
+  stats(stopReason: string, promptTokens: number, droppedTurns: number): GenerationStats {
+    const finished = performance.now();
+    const meter = this.sequence.tokenMeter;
+    const newTokens = meter.usedOutputTokens - this.#outputBefore;
+    const generationSeconds = this.#firstText === null ? 0 : (finished - this.#firstText) / 1000;
+    return {
+      promptTokens,
+      // The meter counts the prompt tokens this answer evaluated as input, except the last one, whose logits make
+      // it count as output (as do the answer's tokens fed back); the rest were already in the sequence.
+      reusedPromptTokens: Math.max(0, promptTokens - (meter.usedInputTokens - this.#inputBefore) - 1),
+      newTokens,
+      timeToFirstTokenMs: this.#firstText === null ? null : this.#firstText - this.#started,
+      // The first token's time belongs to the prompt; speed counts the tokens after it.
+      tokensPerSecond: generationSeconds > 0 ? (newTokens - 1) / generationSeconds : 0,
+      stopReason: STOP_REASONS[stopReason] ?? "stop-text",
+      droppedTurns,
+    };
+  }
+}
 
 export class LlamaRuntime {
   #llama: Promise<Llama> | undefined;
@@ -257,7 +367,7 @@ export class LlamaRuntime {
         const chatWrapper: ChatWrapper | "auto" = resolvedPromptFormat.format === "billa" ? new BillaChatWrapper() : "auto";
         const slots = Array.from({ length: CONVERSATION_SLOTS }, () => {
           const sequence = context.getSequence();
-          return { conversationId: null, sequence, chat: new LlamaChat({ contextSequence: sequence, chatWrapper }), lastUsed: 0 };
+          return { conversationId: null, sequence, chat: new LlamaChat({ contextSequence: sequence, chatWrapper }), completion: null, lastUsed: 0 };
         });
         const stateDir = await this.#freshStateDir();
         const vram = await llama.getVramState();
@@ -303,7 +413,10 @@ export class LlamaRuntime {
     const loaded = this.#loaded;
     if (!loaded) return { unloaded: false };
     this.#loaded = null;
-    for (const slot of loaded.slots) slot.chat.dispose();
+    for (const slot of loaded.slots) {
+      slot.chat.dispose();
+      slot.completion?.dispose();
+    }
     await loaded.context.dispose();
     await loaded.model.dispose();
     // A saved state only fits the model it came from: never keep one past its load.
@@ -323,19 +436,38 @@ export class LlamaRuntime {
     return this.#stops.has(conversationId);
   }
 
-  generate(request: GenerationRequest): Promise<{ text: string; stats: GenerationStats }> {
+  generate(request: GenerationRequest): Promise<GenerationResult> {
+    return this.#generation(request, (loaded, signal) => this.#answer(loaded, request, signal));
+  }
+
+  /** Continues a raw prompt (BOS + the prompt, tokenized as one string, as BiLLa's script does), without the chat template. */
+  complete(request: CompletionRequest): Promise<GenerationResult> {
+    return this.#generation(request, (loaded, signal) => this.#complete(loaded, request, signal));
+  }
+
+  /** One answer in its conversation's turn: stoppable by `stop()`, by the request's signal, and by unloading. */
+  #generation(request: SamplingRequest, work: (loaded: Loaded, signal: AbortSignal) => Promise<GenerationResult>): Promise<GenerationResult> {
     if (this.isAnswering(request.conversationId)) {
       return Promise.reject(new BillaError("busy", "This conversation is already answering; stop it first."));
     }
     const controller = new AbortController();
+    const abort = () => controller.abort();
+    if (request.signal?.aborted) abort();
+    request.signal?.addEventListener("abort", abort, { once: true });
     this.#stops.set(request.conversationId, controller);
     return this.#serially(async () => {
       try {
         const loaded = this.#loaded;
         if (!loaded) throw new BillaError("not_found", "No model is loaded. Load one on the Models page first.");
+        if (controller.signal.aborted) return stoppedBeforeAnswering();
         this.#generating = request.conversationId;
-        return await this.#answer(loaded, request, controller.signal);
+        return await work(loaded, controller.signal);
+      } catch (error) {
+        // Stopped while its prompt was evaluated: node-llama-cpp throws the signal's reason before the first token.
+        if (controller.signal.aborted && !(error instanceof BillaError)) return stoppedBeforeAnswering();
+        throw error;
       } finally {
+        request.signal?.removeEventListener("abort", abort);
         this.#generating = null;
         this.#stops.delete(request.conversationId);
       }
@@ -381,10 +513,10 @@ export class LlamaRuntime {
     }
   }
 
-  async #answer(loaded: Loaded, request: GenerationRequest, signal: AbortSignal): Promise<{ text: string; stats: GenerationStats }> {
-    const { sampling } = request;
+  async #answer(loaded: Loaded, request: GenerationRequest, signal: AbortSignal): Promise<GenerationResult> {
     const slot = await this.#slotFor(loaded, request.conversationId);
     const history: ChatHistoryItem[] = [
+      ...(request.system ? [{ type: "system" as const, text: request.system }] : []),
       ...request.history.flatMap((turn): ChatHistoryItem[] => [
         { type: "user", text: turn.question },
         { type: "model", response: [turn.answer] },
@@ -392,50 +524,35 @@ export class LlamaRuntime {
       { type: "user", text: request.question },
       { type: "model", response: [] },
     ];
-    const meter = slot.sequence.tokenMeter;
-    const outputBefore = meter.usedOutputTokens;
-    const inputBefore = meter.usedInputTokens;
-    const started = performance.now();
-    let firstText: number | null = null;
+    const meter = new AnswerMeter(slot.sequence, request.onText);
     const response = await slot.chat.generateResponse(history, {
-      signal,
-      stopOnAbortSignal: true,
-      maxTokens: sampling.maxTokens,
-      temperature: sampling.temperature,
-      topK: sampling.topK,
-      topP: sampling.topP,
-      minP: sampling.minP,
-      // No seed means a fresh one: node-llama-cpp would take the current second, so two answers in one second
-      // (a quick Regenerate) would be the same draw.
-      seed: sampling.seed ?? randomInt(2 ** 32),
-      // node-llama-cpp would apply its own repeat penalty; BiLLa's reference generation has none.
-      repeatPenalty: sampling.repeatPenalty === null ? false : { penalty: sampling.repeatPenalty },
+      ...generationOptions(request, signal),
       contextShift: { strategy: dropOldestTurns },
-      onTextChunk: (text) => {
-        firstText ??= performance.now();
-        request.onText(text);
-      },
+      onTextChunk: meter.onText,
     });
-    const finished = performance.now();
-    const newTokens = meter.usedOutputTokens - outputBefore;
-    const promptTokens = Math.max(0, slot.sequence.contextTokens.length - newTokens);
-    const droppedTurns = turnsOf(history).history.length - turnsOf(response.lastEvaluation.contextWindow).history.length;
+    const { contextWindow } = response.lastEvaluation;
+    const droppedTurns = turnsOf(history).history.length - turnsOf(contextWindow).history.length;
     if (droppedTurns > 0) request.onTrimmed(droppedTurns);
-    const generationSeconds = firstText === null ? 0 : (finished - firstText) / 1000;
-    return {
-      text: response.response,
-      stats: {
-        promptTokens,
-        // The meter counts the prompt tokens this answer evaluated; the rest were already in the sequence.
-        reusedPromptTokens: Math.max(0, promptTokens - (meter.usedInputTokens - inputBefore)),
-        newTokens,
-        timeToFirstTokenMs: firstText === null ? null : firstText - started,
-        // The first token's time belongs to the prompt; speed counts the tokens after it.
-        tokensPerSecond: generationSeconds > 0 ? (newTokens - 1) / generationSeconds : 0,
-        stopReason: STOP_REASONS[response.metadata.stopReason] ?? "stop-text",
-        droppedTurns,
-      },
-    };
+    // The prompt as it was evaluated (older turns left out, if any): the context window without the answer.
+    const asked: ChatHistoryItem[] = [...(contextWindow.at(-1)?.type === "model" ? contextWindow.slice(0, -1) : contextWindow), { type: "model", response: [] }];
+    const promptTokens = slot.chat.chatWrapper.generateContextState({ chatHistory: asked }).contextText.tokenize(loaded.model.tokenizer).length;
+    return { text: response.response, stats: meter.stats(response.metadata.stopReason, promptTokens, droppedTurns) };
+  }
+
+  async #complete(loaded: Loaded, request: CompletionRequest, signal: AbortSignal): Promise<GenerationResult> {
+    const slot = await this.#slotFor(loaded, request.conversationId);
+    // The prompt tokenized whole, with SentencePiece's leading space; LlamaCompletion puts BOS before it when the
+    // vocabulary asks for one. (Given a string, it would tokenize without that space: other ids than BiLLa's script.)
+    const tokens = loaded.model.tokenize(request.prompt);
+    const promptTokens = tokens.length + (loaded.model.tokens.shouldPrependBosToken ? 1 : 0);
+    if (promptTokens >= loaded.context.contextSize) {
+      // LlamaCompletion would silently cut the prompt's beginning off.
+      throw new BillaError("invalid_input", `The prompt is ${promptTokens} tokens long; the loaded model's context holds ${loaded.context.contextSize}. Shorten it, or load the model with a larger context.`);
+    }
+    slot.completion ??= new LlamaCompletion({ contextSequence: slot.sequence });
+    const meter = new AnswerMeter(slot.sequence, request.onText);
+    const response = await slot.completion.generateCompletionWithMeta(tokens, { ...generationOptions(request, signal), onTextChunk: meter.onText });
+    return { text: response.response, stats: meter.stats(response.metadata.stopReason, promptTokens, 0) };
   }
 
   async dispose(): Promise<void> {

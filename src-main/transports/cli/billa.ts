@@ -6,6 +6,7 @@ import { CliError, printJson, request, withApi } from "./cli-support.js";
 import { addConversionCommands } from "./conversion-commands.js";
 import { addDownloadCommand } from "./download-commands.js";
 import { addHistoryCommands } from "./history-commands.js";
+import { addServeCommand } from "./serve-command.js";
 
 function createProgram(): Command {
   const program = new Command("billa")
@@ -22,6 +23,7 @@ function createProgram(): Command {
   addConversionCommands(program);
   addChatCommands(program);
   addHistoryCommands(program);
+  addServeCommand(program);
   return program;
 }
 

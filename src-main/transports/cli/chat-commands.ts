@@ -4,16 +4,19 @@ import { randomInt } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, truncateSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Option, type Command } from "commander";
-import type { GenerationStats, ModelEntry, RawApi, Sampling, Turn } from "../../contract/api.js";
+import type { GenerationStats, LoadedModel, ModelEntry, RawApi, Sampling, Turn } from "../../contract/api.js";
 import { PROMPT_FORMATS, samplingSchema } from "../../contract/api.js";
 import { CliError, describePromptFormat, numberFlag, request, withApi } from "./cli-support.js";
 
-interface ModelFlags {
-  modelPath: string;
+export interface ModelFlags {
+  modelPath?: string;
+  /** A library entry (`billa serve` only). */
+  model?: string;
+  /** Unset: "auto" for a file, the entry's own choice for a library model. */
+  promptFormat?: ModelEntry["promptFormat"];
   gpuLayers: string;
   contextSize: number;
   threads?: number;
-  promptFormat: ModelEntry["promptFormat"];
 }
 
 interface SamplingFlags {
@@ -28,16 +31,16 @@ interface SamplingFlags {
 
 const defaults = samplingSchema.parse({});
 
-function addModelFlags(command: Command): Command {
-  return command
-    .requiredOption("--model-path <file>", "the GGUF model to load")
+export function addModelFlags(command: Command, { required = true } = {}): Command {
+  return (required ? command.requiredOption("--model-path <file>", "the GGUF model to load") : command)
     .option("--gpu-layers <layers>", "layers on the GPU: auto, max or a number", "auto")
     .option("--context-size <tokens>", "the context size (BiLLa was trained on 2048)", numberFlag("--context-size", { integer: true, min: 256 }), 2048)
     .option("--threads <n>", "CPU threads (default: the cores this process may use)", numberFlag("--threads", { integer: true, min: 1 }))
     .addOption(
-      new Option("--prompt-format <format>", "auto: BiLLa's unless the file has another model's chat template; billa: always BiLLa's; model: the file's own template")
-        .choices(PROMPT_FORMATS)
-        .default("auto"),
+      new Option(
+        "--prompt-format <format>",
+        "auto (the default): BiLLa's unless the file has another model's chat template; billa: always BiLLa's; model: the file's own template",
+      ).choices(PROMPT_FORMATS),
     );
 }
 
@@ -64,16 +67,20 @@ function samplingOf(flags: SamplingFlags): Sampling {
   };
 }
 
-/** Loads the model and says on stderr what was loaded, with the prompt format its answers use and why. */
-async function loadModel(api: RawApi, flags: ModelFlags): Promise<void> {
+/** Loads the flags' model: a file (`--model-path`) or a library entry (`--model`). */
+export async function loadModel(api: RawApi, flags: ModelFlags): Promise<LoadedModel> {
   const gpuLayers = flags.gpuLayers === "auto" || flags.gpuLayers === "max" ? flags.gpuLayers : numberFlag("--gpu-layers", { integer: true, min: 0 })(flags.gpuLayers);
-  const loaded = await request(api, "runtime.load", {
-    modelPath: flags.modelPath,
+  return request(api, "runtime.load", {
+    ...(flags.model === undefined ? { modelPath: flags.modelPath! } : { modelId: flags.model }),
+    ...(flags.promptFormat === undefined ? {} : { promptFormat: flags.promptFormat }),
     gpuLayers,
     contextSize: flags.contextSize,
-    promptFormat: flags.promptFormat,
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
   });
+}
+
+/** What was loaded, on stderr: where it runs, and the prompt format its answers use and why. */
+function reportLoaded(loaded: LoadedModel): void {
   const where = loaded.gpu === null ? "CPU" : `${loaded.offloadedLayers}/${loaded.totalLayers} layers on ${loaded.gpu}`;
   process.stderr.write(`Loaded ${loaded.name} (${where}, threads: ${loaded.threads}); prompt format: ${describePromptFormat(loaded.resolvedPromptFormat)}\n`);
 }
@@ -158,7 +165,7 @@ export function addChatCommands(program: Command): void {
         const todo = questions.filter((question) => !done.has(JSON.stringify(question.id)));
         process.stderr.write(`${questions.length - todo.length} of ${questions.length} questions already answered; answering ${todo.length}.\n`);
         if (todo.length === 0) return;
-        await loadModel(api, flags);
+        reportLoaded(await loadModel(api, flags));
         const sampling = samplingOf(flags);
         for (const [index, question] of todo.entries()) {
           const { text } = await request(api, "chat.generate", { conversationId: `answer-${String(question.id)}`, messageId: shortId(), history: [], question: question.text, sampling });
@@ -173,7 +180,7 @@ export function addChatCommands(program: Command): void {
     .option("--no-save", "do not save the conversation in the history (by default it shows up in the app)")
     .action((flags: ModelFlags & SamplingFlags & { save: boolean }) =>
       withApi(program, async (api) => {
-        await loadModel(api, flags);
+        reportLoaded(await loadModel(api, flags));
         const conversation = await startConversation(api, samplingOf(flags), flags.save);
         if (process.stdin.isTTY) await interactiveChat(api, conversation);
         else await pipedChat(conversation);

@@ -1,7 +1,7 @@
 // What every `billa` command shares: services built for one command, requests that fail as one line.
 import type { Command } from "commander";
 import type { RawApi, RequestInput, RequestName, RequestOutput, ResolvedPromptFormat } from "../../contract/api.js";
-import { createServices } from "../../services/create-services.js";
+import { createServices, type ServiceOptions, type Services } from "../../services/create-services.js";
 import { resolveDataDir } from "../../services/data-dir.js";
 
 /** A failure to report in one line, with a non-zero exit code. */
@@ -15,11 +15,15 @@ export class CliError extends Error {
 }
 
 /** Builds the services for one command (on another database when given), runs it, and always disposes them. */
-export async function withApi<T>(program: Command, run: (api: RawApi) => Promise<T>, options: { database?: string } = {}): Promise<T> {
+export async function withApi<T>(
+  program: Command,
+  run: (api: RawApi, services: Services) => Promise<T>,
+  options: Pick<ServiceOptions, "database" | "listenApi"> = {},
+): Promise<T> {
   const { dataDir } = program.opts<{ dataDir?: string }>();
   const services = createServices({ dataDir: resolveDataDir(dataDir === undefined ? [] : ["--data-dir", dataDir]), transport: "cli", ...options });
   try {
-    return await run(services.api);
+    return await run(services.api, services);
   } finally {
     await services.dispose();
   }

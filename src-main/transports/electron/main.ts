@@ -9,6 +9,7 @@ import { RENDERER_DIR } from "../../services/app-root.js";
 import { createServices } from "../../services/create-services.js";
 import { dataPaths, resolveDataDir } from "../../services/data-dir.js";
 import { createFileLogger } from "../../services/logger.js";
+import { startOpenAiServer } from "../openai-api/openai-server.js";
 import { APP_ID } from "./app-identity.js";
 import { EVENT_CHANNEL, INVOKE_CHANNEL } from "./ipc-channels.js";
 import { buildMenuTemplate, languageSettingOf, menuLocaleFor } from "./menu.js";
@@ -41,7 +42,9 @@ async function run(): Promise<void> {
   let mainWindow: BrowserWindow | null = null;
 
   const nativeShell = createNativeShell({ dialog, shell, window: () => mainWindow, logger });
-  const services = createServices({ dataDir, transport: "electron", logger, shell: nativeShell });
+  // The OpenAI-compatible API server starts with the app when the user switched it on in Settings.
+  const services = createServices({ dataDir, transport: "electron", logger, shell: nativeShell, listenApi: startOpenAiServer });
+  void services.apiServer.startFromSettings();
   const inbox = new ModelFileInbox((path) => {
     logger.info(`Opening model file ${path}`);
     services.openModelFile(path);

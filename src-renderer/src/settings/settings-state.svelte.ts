@@ -15,6 +15,7 @@ export const DEFAULT_SETTINGS: Settings = {
   hubEndpoint: null,
   hubToken: null,
   parallelDownloads: 3,
+  apiServer: { enabled: false, port: 24552, lan: false, allowedOrigins: [], saveHistory: false },
 };
 
 export class SettingsState {

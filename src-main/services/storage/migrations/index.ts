@@ -4,6 +4,7 @@ import { modelPromptFormat } from "./002-model-prompt-format.js";
 import { conversations } from "./003-conversations.js";
 import { messageSearch } from "./004-message-search.js";
 import { settings } from "./005-settings.js";
+import { conversationSource } from "./006-conversation-source.js";
 import type { Migration } from "./migration.js";
 
-export const MIGRATIONS: readonly Migration[] = [modelLibrary, modelPromptFormat, conversations, messageSearch, settings];
+export const MIGRATIONS: readonly Migration[] = [modelLibrary, modelPromptFormat, conversations, messageSearch, settings, conversationSource];
