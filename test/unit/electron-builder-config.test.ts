@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APP_ROOT } from "../../src-main/services/app-root.js";
+import { threadedBuildCmakeOptions } from "../../src-main/services/runtime/threaded-build.js";
 import { APP_ID } from "../../src-main/transports/electron/app-identity.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
@@ -300,7 +301,8 @@ describe("electron-builder.yml", () => {
       for (const [name, kept] of Object.entries(PARENTS)) {
         const manifest = real(name);
         const optional = (manifest["optionalDependencies"] ?? {}) as Record<string, string>;
-        const files = installedFiles(join(APP_ROOT, "node_modules", name)).filter((file) => file !== "package.json" && !file.includes("node_modules/"));
+        // A threaded build made on this machine is laid out below, for every target alike.
+        const files = installedFiles(join(APP_ROOT, "node_modules", name)).filter((file) => file !== "package.json" && !file.includes("node_modules/") && !file.startsWith("llama/localBuilds/"));
         layOut(name, files, { name, version: manifest["version"], dependencies: Object.fromEntries(kept.map((dependency) => [dependency, "*"])), optionalDependencies: optional });
         for (const dependency of Object.keys(optional).filter((candidate) => !(candidate in PARENTS) && isInstalled(candidate))) {
           const installed = real(dependency);
@@ -311,7 +313,31 @@ describe("electron-builder.yml", () => {
       for (const { name, version, os, cpu, files } of published.packages) {
         layOut(name, files.filter((file) => file !== "package.json"), { name, version, os, cpu });
       }
+      for (const { os, arch } of targets) layOutThreadedBuild(os, arch);
     });
+
+    /**
+     * What `npm run build:llama` leaves in node-llama-cpp's local builds on a system that has a threaded build (none
+     * on macOS): the binaries in Release/ with the OpenMP runtime copied beside them, and the compiler's leftovers,
+     * a second copy of the libraries among them (as on Linux here).
+     */
+    function layOutThreadedBuild(os: Os, arch: string): void {
+      if (threadedBuildCmakeOptions(NODE_PLATFORM[os] as NodeJS.Platform) === null) return;
+      const library = (name: string) => (os === "win" ? `${name}.dll` : `lib${name}.so`);
+      const build = join(standIn.path, "node_modules", "node-llama-cpp", "llama", "localBuilds", `${os}-${arch}-3c692g6e491f414t5r6m5p5r6c263h1i13x5z1b`);
+      const files = [
+        ...["llama-addon.node", library("ggml-base"), library("ggml-cpu-x64"), library("llama"), os === "win" ? "vcomp140.dll" : "libgomp.so.1", "_nlcBuildMetadata.json"].map((file) => `Release/${file}`),
+        `bin/${library("ggml-base")}`,
+        `bin/${library("ggml-cpu-x64")}`,
+        "CMakeFiles/llama-addon.dir/addon/addon.cpp.o",
+        "build.ninja",
+        "llama.cpp/ggml/src/ggml.c",
+      ];
+      for (const file of files) {
+        mkdirSync(dirname(join(build, file)), { recursive: true });
+        writeFileSync(join(build, file), "");
+      }
+    }
     afterAll(async () => {
       await tempDirs.cleanup();
       standIn.remove();
@@ -337,7 +363,8 @@ describe("electron-builder.yml", () => {
       return fileSets.flatMap((set) => set.files.filter((file) => set.metadata.get(file)?.isFile()).map((file) => relative(standIn.path, file).split(sep).join("/")));
     }
 
-    const standInBinaries = () => installedFiles(standIn.path).filter((path) => NATIVE.test(path));
+    /** The stand-in's binaries, but for the compiler's leftovers beside a threaded build, which no installer takes. */
+    const standInBinaries = () => installedFiles(standIn.path).filter((path) => NATIVE.test(path) && !/\/llama\/localBuilds\/[^/]+\/(?!Release\/)/.test(path));
     /** The one native binary that is not per platform: rebuilt for Electron on each target while packaging. */
     const EVERY_TARGET = "node_modules/better-sqlite3/build/Release/better_sqlite3.node";
     const packageOf = (path: string) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)![1]!;
@@ -370,6 +397,12 @@ describe("electron-builder.yml", () => {
         // Not the binaries alone: nothing at all of another platform's packages goes in.
         const otherPlatforms = collected.filter((path) => PER_PLATFORM.test(packageOf(path)) && !ours.some((binary) => packageOf(binary) === packageOf(path)));
         expect(otherPlatforms).toEqual([]);
+        // A threaded build goes in as its Release folder with its OpenMP runtime, nothing around it.
+        const threaded = collected.filter((path) => path.startsWith("node_modules/node-llama-cpp/llama/localBuilds/"));
+        const openMp = { linux: "libgomp.so.1", win: "vcomp140.dll", mac: null }[os];
+        if (openMp === null) expect(threaded).toEqual([]);
+        else expect(threaded.filter((path) => path.endsWith(`/Release/${openMp}`) || path.endsWith("/Release/llama-addon.node"))).toHaveLength(2);
+        expect(threaded.filter((path) => !/^node_modules\/node-llama-cpp\/llama\/localBuilds\/[^/]+\/Release\//.test(path))).toEqual([]);
         // What is left out of every installer: llama.cpp's source bundle, better-sqlite3's test extension and objects.
         expect(collected).not.toContain("node_modules/node-llama-cpp/llama/gitRelease.bundle");
         expect(collected.filter((path) => path.startsWith("node_modules/better-sqlite3/") && /\.node$/.test(path))).toEqual([EVERY_TARGET]);
@@ -388,6 +421,7 @@ describe("electron-builder.yml", () => {
         "@node-llama-cpp/linux-x64-vulkan",
         "@reflink/reflink-linux-x64-gnu",
         "better-sqlite3",
+        "node-llama-cpp",
       ]);
       expect(await packagesWithBinaries("mac", "arm64")).toEqual(["@koromix/koffi-darwin-arm64", "@node-llama-cpp/mac-arm64-metal", "@reflink/reflink-darwin-arm64", "better-sqlite3"]);
       expect(await packagesWithBinaries("mac", "x64")).toEqual(["@koromix/koffi-darwin-x64", "@node-llama-cpp/mac-x64", "@reflink/reflink-darwin-x64", "better-sqlite3"]);
@@ -399,13 +433,15 @@ describe("electron-builder.yml", () => {
         "@node-llama-cpp/win-x64-vulkan",
         "@reflink/reflink-win32-x64-msvc",
         "better-sqlite3",
+        "node-llama-cpp",
       ]);
     });
   });
 
-  it("rebuilds better-sqlite3 for Electron while packaging only, and gives Node its build back", () => {
+  it("makes the threaded llama.cpp build first, rebuilds better-sqlite3 for Electron while packaging only, and gives Node its build back", () => {
     expect(config.npmRebuild).toBe(true);
-    expect(packageJson.scripts["dist"]).toBe("npm run build && electron-builder && npm rebuild better-sqlite3");
+    expect(packageJson.scripts["dist"]).toBe("npm run build:llama && electron-builder && npm rebuild better-sqlite3");
+    expect(packageJson.scripts["build:llama"]).toBe("npm run build && node scripts/build-llama.js");
     for (const hook of ["preinstall", "install", "postinstall", "prepare"]) expect(packageJson.scripts[hook] ?? "").not.toMatch(/rebuild|electron-builder/);
     expect(packageJson.allowScripts["electron"]).toBe(false);
   });

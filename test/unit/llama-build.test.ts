@@ -8,13 +8,13 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import type { SystemInfo } from "../../src-main/contract/api.js";
-import { threadedBuildOnDisk } from "../../src-main/services/runtime/threaded-build.js";
+import { threadedBuildFolder } from "../../src-main/services/runtime/threaded-build.js";
 import { BILLA } from "../support/billa-cli.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const run = promisify(execFile);
 const LOCAL_BUILDS = join(dirname(fileURLToPath(import.meta.resolve("node-llama-cpp"))), "..", "llama", "localBuilds");
-const built = await threadedBuildOnDisk();
+const built = (await threadedBuildFolder()) !== null;
 const isRoot = process.getuid?.() === 0;
 
 async function billaInfo(hideLocalBuilds: boolean): Promise<SystemInfo["llama"]> {

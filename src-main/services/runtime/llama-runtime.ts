@@ -29,7 +29,7 @@ import { promptFactsOf, resolvePromptFormat } from "../models/prompt-format.js";
 import { isProcessAlive } from "../system/process-alive.js";
 import type { Logger } from "../logger.js";
 import { BillaChatWrapper, turnsOf } from "./billa-chat-wrapper.js";
-import { threadedBuildCmakeOptions, threadedBuildOnDisk, threadedBuildUnavailable } from "./threaded-build.js";
+import { threadedBuildCmakeOptions, threadedBuildFolder, threadedBuildUnavailable } from "./threaded-build.js";
 
 export type GpuPreference = "auto" | Exclude<LlamaGpuType, false> | "cpu";
 
@@ -276,7 +276,7 @@ export class LlamaRuntime {
     if (llama.buildType === "localBuild") return { build: "threaded", reason: "threaded" };
     if (llama.gpu !== false) return { build: "prebuilt", reason: "gpu" };
     if (threadedBuildUnavailable(process.platform) !== null) return { build: "prebuilt", reason: "unavailable" };
-    return { build: "prebuilt", reason: (await threadedBuildOnDisk()) ? "failed" : "not-built" };
+    return { build: "prebuilt", reason: (await threadedBuildFolder()) === null ? "not-built" : "failed" };
   }
 
   /** Which llama.cpp binary runs, why, and how many threads a model gets by default. */

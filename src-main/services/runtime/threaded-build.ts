@@ -36,18 +36,21 @@ function localBuildsFolder(): string {
   return join(dirname(fileURLToPath(import.meta.resolve("node-llama-cpp"))), "..", "llama", "localBuilds");
 }
 
-/** Whether `npm run build:llama` left a threaded build for this platform and architecture on this computer. */
-export async function threadedBuildOnDisk(platform: NodeJS.Platform = process.platform, arch: string = process.arch): Promise<boolean> {
+/**
+ * The folder of binaries of the threaded build `npm run build:llama` left for this platform and architecture
+ * (node-llama-cpp's `<build>/Release`), or null when there is none.
+ */
+export async function threadedBuildFolder(platform: NodeJS.Platform = process.platform, arch: string = process.arch): Promise<string | null> {
   const wanted = threadedBuildCmakeOptions(platform);
-  if (wanted === null) return false;
-  const folders = await readdir(localBuildsFolder()).catch(() => []);
-  for (const folder of folders) {
-    const metadata = await readFile(join(localBuildsFolder(), folder, "Release", "_nlcBuildMetadata.json"), "utf8").catch(() => null);
+  if (wanted === null) return null;
+  for (const folder of await readdir(localBuildsFolder()).catch(() => [])) {
+    const binaries = join(localBuildsFolder(), folder, "Release");
+    const metadata = await readFile(join(binaries, "_nlcBuildMetadata.json"), "utf8").catch(() => null);
     if (metadata === null) continue;
     const { buildOptions } = JSON.parse(metadata) as { buildOptions?: { customCmakeOptions?: Record<string, string>; arch?: string; gpu?: unknown } };
     const options = buildOptions?.customCmakeOptions ?? {};
     const sameOptions = Object.keys(options).length === Object.keys(wanted).length && Object.entries(wanted).every(([key, value]) => options[key] === value);
-    if (sameOptions && buildOptions?.arch === arch && buildOptions.gpu === false) return true;
+    if (sameOptions && buildOptions?.arch === arch && buildOptions.gpu === false) return binaries;
   }
-  return false;
+  return null;
 }
