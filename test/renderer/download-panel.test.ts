@@ -95,7 +95,7 @@ describe("downloading in step 1", { timeout: 60_000 }, () => {
     const token = screen.getByTestId("hub-token") as HTMLInputElement;
     expect(token.type).toBe("password");
     await fireEvent.change(token, { target: { value: "hf_abc123" } });
-    await fireEvent.click(screen.getByRole("button", { name: "Show" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Show token" }));
     expect(token.type).toBe("text");
     await fireEvent.change(screen.getByRole("combobox", { name: "Files downloaded at once" }), { target: { value: "4" } });
     await waitFor(async () => expect(await client.invoke("settings.get", {})).toMatchObject({ hubEndpoint: "https://hf-mirror.com", hubToken: "hf_abc123", parallelDownloads: 4 }));

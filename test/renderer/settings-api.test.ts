@@ -67,7 +67,7 @@ describe("the Settings page's local API panel", SLOW, () => {
 
     const key = field(panel, "API key");
     expect(key.type).toBe("password");
-    await fireEvent.click(panel.getByRole("button", { name: "Show" }));
+    await fireEvent.click(panel.getByRole("button", { name: "Show key" }));
     expect(key.type).toBe("text");
     await fireEvent.click(panel.getByRole("button", { name: "Copy the API key" }));
     await waitFor(() => expect(copied.at(-1)).toBe(key.value));
