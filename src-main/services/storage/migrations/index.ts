@@ -1,9 +1,11 @@
 // Every schema change, in order. Add a migration as a new file and list it here; never edit an applied one.
+// 006 and 007 are taken by work on other branches; 008 lands after them.
 import { modelLibrary } from "./001-model-library.js";
 import { modelPromptFormat } from "./002-model-prompt-format.js";
 import { conversations } from "./003-conversations.js";
 import { messageSearch } from "./004-message-search.js";
 import { settings } from "./005-settings.js";
+import { qualityResults } from "./008-quality-results.js";
 import type { Migration } from "./migration.js";
 
-export const MIGRATIONS: readonly Migration[] = [modelLibrary, modelPromptFormat, conversations, messageSearch, settings];
+export const MIGRATIONS: readonly Migration[] = [modelLibrary, modelPromptFormat, conversations, messageSearch, settings, qualityResults];
