@@ -16,6 +16,9 @@ import { ChatService } from "./history/chat-service.js";
 import { exportHistory } from "./history/history-export.js";
 import { parseHistoryExport } from "./history/history-import.js";
 import { HistoryStore } from "./history/history-store.js";
+import { exportComparison } from "./quality/comparison-export.js";
+import { QualityService } from "./quality/quality-service.js";
+import { QualityStore } from "./quality/quality-store.js";
 import { SettingsStore } from "./settings/settings-store.js";
 import { NO_SHELL, type ShellActions } from "./shell/shell-actions.js";
 import { backupDatabase, restoreDatabase } from "./storage/backup.js";
@@ -60,6 +63,7 @@ export function createServices(options: ServiceOptions): Services {
   const system = new SystemService(runtime, APP_VERSION);
   const conversions = new ConversionService(events, logger, async (path) => (await models.import(path, "register")).id);
   const chat = new ChatService(history, runtime, models, settings, events);
+  const quality = new QualityService({ runtime, models, store: new QualityStore(db), events, logger, cacheDir: paths.baseLogits, appVersion: APP_VERSION });
   const shell = options.shell ?? NO_SHELL;
 
   /** The file behind a request's model: a library entry (with its prompt-format choice) or a path. */
@@ -116,6 +120,11 @@ export function createServices(options: ServiceOptions): Services {
         events.emit("history.changed", { conversationIds: [] });
         return counts;
       },
+      "quality.measure": (input) => quality.measure(input),
+      "quality.cancel": async ({ jobId }) => quality.cancel(jobId),
+      "quality.results": async ({ modelIds }) => ({ results: quality.results(modelIds) }),
+      "quality.compare": (input) => quality.compare(input),
+      "quality.exportComparison": async ({ comparison, format }) => exportComparison(comparison, format),
       "history.backup": ({ outPath }) => backupDatabase(db, outPath),
       "history.restoreBackup": async ({ path }) => {
         if (runtime.state().generating !== null) throw new BillaError("busy", "An answer is being written; stop it before restoring a backup.");
@@ -139,6 +148,7 @@ export function createServices(options: ServiceOptions): Services {
 
   async function dispose(): Promise<void> {
     await conversions.dispose();
+    await quality.dispose();
     await runtime.dispose();
     db.close();
   }

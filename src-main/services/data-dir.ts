@@ -14,11 +14,13 @@ export interface DataPaths {
   sequenceStates: string;
   /** Copies of the database made before a restore replaced it. */
   backups: string;
+  /** Base models' logits for quality measurements, computed once per base file, text and context size. */
+  baseLogits: string;
 }
 
 export function dataPaths(root: string): DataPaths {
   const logs = join(root, "logs");
-  return { root, database: join(root, "billa.sqlite"), models: join(root, "models"), logs, logFile: join(logs, "billa.log"), sequenceStates: join(root, "cache", "sequence-states"), backups: join(root, "backups") };
+  return { root, database: join(root, "billa.sqlite"), models: join(root, "models"), logs, logFile: join(logs, "billa.log"), sequenceStates: join(root, "cache", "sequence-states"), backups: join(root, "backups"), baseLogits: join(root, "cache", "base-logits") };
 }
 
 /**

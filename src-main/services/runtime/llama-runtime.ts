@@ -21,11 +21,12 @@ import {
   type LlamaGpuType,
   type LlamaModel,
 } from "node-llama-cpp";
-import type { GenerationStats, LoadedModel, MemoryEstimate, ModelEntry, RequestParams, Sampling, Turn } from "../../contract/api.js";
+import type { GenerationStats, LoadedModel, MemoryEstimate, ModelEntry, RequestParams, ResolvedPromptFormat, Sampling, Turn } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
 import { promptFactsOf, resolvePromptFormat } from "../models/prompt-format.js";
 import { isProcessAlive } from "../system/process-alive.js";
 import { BillaChatWrapper, turnsOf } from "./billa-chat-wrapper.js";
+import { TextScorer } from "./text-scorer.js";
 
 export type GpuPreference = "auto" | Exclude<LlamaGpuType, false> | "cpu";
 
@@ -47,6 +48,19 @@ export interface LoadOptions extends Omit<RequestParams<"runtime.load">, ModelCh
 export interface EstimateOptions extends Omit<RequestParams<"runtime.estimate">, ModelChoice> {
   modelPath: string;
 }
+
+/** A model for one job of its own (a quality measurement, a comparison): loaded, used, disposed. */
+export interface OwnModelOptions {
+  modelPath: string;
+  gpuLayers: RequestParams<"runtime.load">["gpuLayers"];
+  contextSize: number;
+  promptFormat: ModelEntry["promptFormat"];
+  /** What the job is, for the `busy` answer chats get meanwhile, e.g. "A quality measurement". */
+  job: string;
+}
+
+/** Answers one question from an empty conversation with the job's model. */
+export type Answerer = (question: string, sampling: Sampling, signal: AbortSignal) => Promise<{ text: string; stats: GenerationStats }>;
 
 export interface GenerationRequest {
   conversationId: string;
@@ -127,6 +141,66 @@ const STOP_REASONS: Record<string, GenerationStats["stopReason"]> = {
   abort: "stopped",
 };
 
+/** Generates one answer after the conversation's turns on `chat`, with the stats the app shows. */
+async function respond(
+  chat: LlamaChat,
+  sequence: LlamaContextSequence,
+  request: Pick<GenerationRequest, "history" | "question" | "sampling" | "onText" | "onTrimmed">,
+  signal: AbortSignal,
+): Promise<{ text: string; stats: GenerationStats }> {
+  const { sampling } = request;
+  const history: ChatHistoryItem[] = [
+    ...request.history.flatMap((turn): ChatHistoryItem[] => [
+      { type: "user", text: turn.question },
+      { type: "model", response: [turn.answer] },
+    ]),
+    { type: "user", text: request.question },
+    { type: "model", response: [] },
+  ];
+  const meter = sequence.tokenMeter;
+  const outputBefore = meter.usedOutputTokens;
+  const inputBefore = meter.usedInputTokens;
+  const started = performance.now();
+  let firstText: number | null = null;
+  const response = await chat.generateResponse(history, {
+    signal,
+    stopOnAbortSignal: true,
+    maxTokens: sampling.maxTokens,
+    temperature: sampling.temperature,
+    topK: sampling.topK,
+    topP: sampling.topP,
+    minP: sampling.minP,
+    ...(sampling.seed === null ? {} : { seed: sampling.seed }),
+    // node-llama-cpp would apply its own repeat penalty; BiLLa's reference generation has none.
+    repeatPenalty: sampling.repeatPenalty === null ? false : { penalty: sampling.repeatPenalty },
+    contextShift: { strategy: dropOldestTurns },
+    onTextChunk: (text) => {
+      firstText ??= performance.now();
+      request.onText(text);
+    },
+  });
+  const finished = performance.now();
+  const newTokens = meter.usedOutputTokens - outputBefore;
+  const promptTokens = Math.max(0, sequence.contextTokens.length - newTokens);
+  const droppedTurns = turnsOf(history).history.length - turnsOf(response.lastEvaluation.contextWindow).history.length;
+  if (droppedTurns > 0) request.onTrimmed(droppedTurns);
+  const generationSeconds = firstText === null ? 0 : (finished - firstText) / 1000;
+  return {
+    text: response.response,
+    stats: {
+      promptTokens,
+      // The meter counts the prompt tokens this answer evaluated; the rest were already in the sequence.
+      reusedPromptTokens: Math.max(0, promptTokens - (meter.usedInputTokens - inputBefore)),
+      newTokens,
+      timeToFirstTokenMs: firstText === null ? null : firstText - started,
+      // The first token's time belongs to the prompt; speed counts the tokens after it.
+      tokensPerSecond: generationSeconds > 0 ? (newTokens - 1) / generationSeconds : 0,
+      stopReason: STOP_REASONS[response.metadata.stopReason] ?? "stop-text",
+      droppedTurns,
+    },
+  };
+}
+
 export class LlamaRuntime {
   #llama: Promise<Llama> | undefined;
   #loaded: Loaded | null = null;
@@ -134,6 +208,8 @@ export class LlamaRuntime {
   #queue: Promise<unknown> = Promise.resolve();
   #waiting = 0;
   #generating: string | null = null;
+  /** A job holding the runtime with a model of its own (see #withOwnModel); chats are refused meanwhile. */
+  #ownModelJob: string | null = null;
   readonly #stops = new Map<string, AbortController>();
 
   constructor(
@@ -147,6 +223,13 @@ export class LlamaRuntime {
   #getLlama(): Promise<Llama> {
     this.#llama ??= getLlama({ gpu: this.gpu === "cpu" ? false : this.gpu, build: "never", progressLogs: false, logLevel: LlamaLogLevel.warn });
     return this.#llama;
+  }
+
+  /** Chats, loads and unloads would wait behind a job of minutes: they are refused with a reason instead. */
+  #refuseDuringOwnModelJob(): void {
+    if (this.#ownModelJob !== null) {
+      throw new BillaError("busy", `${this.#ownModelJob} is using the model runtime. Wait for it to finish or cancel it (Models page, Quality), then try again.`);
+    }
   }
 
   #serially<T>(work: () => Promise<T>): Promise<T> {
@@ -210,6 +293,11 @@ export class LlamaRuntime {
   }
 
   load(options: LoadOptions): Promise<LoadedModel> {
+    try {
+      this.#refuseDuringOwnModelJob();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#serially(async () => {
       await this.#unloadNow();
       const llama = await this.#getLlama();
@@ -269,6 +357,11 @@ export class LlamaRuntime {
   }
 
   unload(): Promise<{ unloaded: boolean }> {
+    try {
+      this.#refuseDuringOwnModelJob();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     for (const controller of this.#stops.values()) controller.abort();
     return this.#serially(() => this.#unloadNow());
   }
@@ -300,6 +393,11 @@ export class LlamaRuntime {
   generate(request: GenerationRequest): Promise<{ text: string; stats: GenerationStats }> {
     if (this.isAnswering(request.conversationId)) {
       return Promise.reject(new BillaError("busy", "This conversation is already answering; stop it first."));
+    }
+    try {
+      this.#refuseDuringOwnModelJob();
+    } catch (error) {
+      return Promise.reject(error);
     }
     const controller = new AbortController();
     this.#stops.set(request.conversationId, controller);
@@ -356,58 +454,65 @@ export class LlamaRuntime {
   }
 
   async #answer(loaded: Loaded, request: GenerationRequest, signal: AbortSignal): Promise<{ text: string; stats: GenerationStats }> {
-    const { sampling } = request;
     const slot = await this.#slotFor(loaded, request.conversationId);
-    const history: ChatHistoryItem[] = [
-      ...request.history.flatMap((turn): ChatHistoryItem[] => [
-        { type: "user", text: turn.question },
-        { type: "model", response: [turn.answer] },
-      ]),
-      { type: "user", text: request.question },
-      { type: "model", response: [] },
-    ];
-    const meter = slot.sequence.tokenMeter;
-    const outputBefore = meter.usedOutputTokens;
-    const inputBefore = meter.usedInputTokens;
-    const started = performance.now();
-    let firstText: number | null = null;
-    const response = await slot.chat.generateResponse(history, {
-      signal,
-      stopOnAbortSignal: true,
-      maxTokens: sampling.maxTokens,
-      temperature: sampling.temperature,
-      topK: sampling.topK,
-      topP: sampling.topP,
-      minP: sampling.minP,
-      ...(sampling.seed === null ? {} : { seed: sampling.seed }),
-      // node-llama-cpp would apply its own repeat penalty; BiLLa's reference generation has none.
-      repeatPenalty: sampling.repeatPenalty === null ? false : { penalty: sampling.repeatPenalty },
-      contextShift: { strategy: dropOldestTurns },
-      onTextChunk: (text) => {
-        firstText ??= performance.now();
-        request.onText(text);
-      },
+    return respond(slot.chat, slot.sequence, request, signal);
+  }
+
+  /**
+   * Runs `work` on a model of the job's own, behind the lock: the loaded model when it is the same file (with a
+   * context of the job's own next to the chat's), otherwise the file is loaded after the chat model is unloaded,
+   * so that two large models are never in memory at once. The chat model is not loaded back: the next chat
+   * message loads its conversation's model, as after any unload. Chats, loads and unloads are refused meanwhile.
+   */
+  async #withOwnModel<T>(options: OwnModelOptions, sequences: number, work: (model: LlamaModel, context: LlamaContext, promptFormat: ResolvedPromptFormat) => Promise<T>): Promise<T> {
+    this.#refuseDuringOwnModelJob();
+    this.#ownModelJob = options.job;
+    try {
+      return await this.#serially(async () => {
+        const llama = await this.#getLlama();
+        const reused = this.#loaded?.info.modelPath === options.modelPath ? this.#loaded.model : null;
+        if (!reused) await this.#unloadNow();
+        const model =
+          reused ??
+          (await llama.loadModel({ modelPath: options.modelPath, gpuLayers: options.gpuLayers, onLoadProgress: (progress) => this.onLoadProgress(options.modelPath, progress) }).catch((error: Error) => {
+            throw new BillaError("bad_file", `${basename(options.modelPath)} could not be loaded: ${error.message}`);
+          }));
+        try {
+          const context = await model.createContext({ contextSize: options.contextSize, batchSize: options.contextSize, sequences, threads: defaultThreads(llama, model) });
+          try {
+            return await work(model, context, resolvePromptFormat(options.promptFormat, promptFactsOf(model.fileInfo.metadata)));
+          } finally {
+            await context.dispose();
+          }
+        } finally {
+          if (!reused) await model.dispose();
+        }
+      });
+    } finally {
+      this.#ownModelJob = null;
+    }
+  }
+
+  /** Scores text with a model, as llama-perplexity does (see TextScorer); the context holds one chunk. */
+  withScorer<T>(options: OwnModelOptions, work: (scorer: TextScorer) => Promise<T>): Promise<T> {
+    return this.#withOwnModel(options, 1, (model, context) => work(new TextScorer(model, context.getSequence(), context.contextSize)));
+  }
+
+  /** Answers questions with a model, each from an empty conversation, in the model's prompt format. */
+  withAnswerer<T>(options: OwnModelOptions, work: (answer: Answerer, modelName: string) => Promise<T>): Promise<T> {
+    return this.#withOwnModel(options, 1, async (model, context, promptFormat) => {
+      const sequence = context.getSequence();
+      const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: promptFormat.format === "billa" ? new BillaChatWrapper() : "auto" });
+      try {
+        const name = String(model.fileInfo.metadata.general?.name ?? basename(options.modelPath, ".gguf"));
+        return await work(async (question, sampling, signal) => {
+          await sequence.clearHistory();
+          return respond(chat, sequence, { history: [], question, sampling, onText: () => undefined, onTrimmed: () => undefined }, signal);
+        }, name);
+      } finally {
+        chat.dispose();
+      }
     });
-    const finished = performance.now();
-    const newTokens = meter.usedOutputTokens - outputBefore;
-    const promptTokens = Math.max(0, slot.sequence.contextTokens.length - newTokens);
-    const droppedTurns = turnsOf(history).history.length - turnsOf(response.lastEvaluation.contextWindow).history.length;
-    if (droppedTurns > 0) request.onTrimmed(droppedTurns);
-    const generationSeconds = firstText === null ? 0 : (finished - firstText) / 1000;
-    return {
-      text: response.response,
-      stats: {
-        promptTokens,
-        // The meter counts the prompt tokens this answer evaluated; the rest were already in the sequence.
-        reusedPromptTokens: Math.max(0, promptTokens - (meter.usedInputTokens - inputBefore)),
-        newTokens,
-        timeToFirstTokenMs: firstText === null ? null : firstText - started,
-        // The first token's time belongs to the prompt; speed counts the tokens after it.
-        tokensPerSecond: generationSeconds > 0 ? (newTokens - 1) / generationSeconds : 0,
-        stopReason: STOP_REASONS[response.metadata.stopReason] ?? "stop-text",
-        droppedTurns,
-      },
-    };
   }
 
   async dispose(): Promise<void> {
