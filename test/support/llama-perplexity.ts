@@ -39,7 +39,8 @@ export interface LlamaKlDivergence {
 
 /** `--kl-divergence-base BASE_FILE` with the base model, then `--kl-divergence` with the other. */
 export async function llamaKlDivergence(base: string, model: string, textFile: string, contextSize: number, baseLogitsFile: string): Promise<LlamaKlDivergence> {
-  if (!existsSync(baseLogitsFile)) await llamaPerplexity(base, textFile, contextSize, ["--kl-divergence-base", baseLogitsFile]);
+  // Saving the base's logits prints no final estimate: just run it.
+  if (!existsSync(baseLogitsFile)) await run(LLAMA_PERPLEXITY, ["-m", base, "-f", textFile, "-c", String(contextSize), "-t", "1", "--kl-divergence-base", baseLogitsFile], { maxBuffer: 64 * 2 ** 20 });
   const { stdout, stderr } = await run(LLAMA_PERPLEXITY, ["-m", model, "-c", String(contextSize), "-t", "1", "--kl-divergence-base", baseLogitsFile, "--kl-divergence"], { maxBuffer: 64 * 2 ** 20 });
   const output = `${stdout}\n${stderr}`;
   const value = (pattern: RegExp) => {

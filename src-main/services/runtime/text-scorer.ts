@@ -6,11 +6,13 @@ import type { ControlledEvaluateInputItem, LlamaContextSequence, LlamaModel, Tok
 import { BillaError } from "../../contract/errors.js";
 
 /**
- * Tokens evaluated per call. Cancel is checked between calls, so this bounds how long a cancel waits (64 tokens
- * of a 7B model on a CPU: seconds). Splitting the chunk does not change the logits: the earlier tokens are in the
- * KV cache either way.
+ * Tokens evaluated per call: llama.cpp's default micro-batch, so a chunk of up to 512 tokens is evaluated in one
+ * batch as llama-perplexity evaluates it. The batch size picks ggml's matrix kernels, whose rounding differs: in
+ * pieces of 64, the demo's Q4_K_M gave "Same top p" 91.61 % and RMS Δp 0.627 % where llama-perplexity gives
+ * 91.77 % and 0.647 %; in one batch, the same to the last digit. Cancel is checked between calls, so it waits
+ * for the batch in flight.
  */
-const PIECE = 64;
+const PIECE = 512;
 
 /** One scored position: the token that really came next, and the model's distribution over the vocabulary. */
 export type PositionListener = (position: number, nextToken: number, probabilities: ReadonlyMap<number, number>) => void;
