@@ -5,6 +5,7 @@ import { addChatCommands } from "./chat-commands.js";
 import { CliError, printJson, request, withApi } from "./cli-support.js";
 import { addConversionCommands } from "./conversion-commands.js";
 import { addHistoryCommands } from "./history-commands.js";
+import { addQualityCommands } from "./quality-commands.js";
 
 function createProgram(): Command {
   const program = new Command("billa")
@@ -20,6 +21,7 @@ function createProgram(): Command {
   addConversionCommands(program);
   addChatCommands(program);
   addHistoryCommands(program);
+  addQualityCommands(program);
   return program;
 }
 

@@ -102,7 +102,7 @@ function answeredIds(answerFile: string): Set<string> {
   return ids;
 }
 
-function readQuestions(questionFile: string): { questions: { id: QuestionId; text: string }[]; problems: string[] } {
+export function readQuestions(questionFile: string): { questions: { id: QuestionId; text: string }[]; problems: string[] } {
   if (!existsSync(questionFile)) throw new CliError(`${questionFile} does not exist.`);
   const questions: { id: QuestionId; text: string }[] = [];
   const problems: string[] = [];
