@@ -35,15 +35,15 @@ export interface ModelFamily {
 }
 
 export function familiesOf(models: readonly ModelEntry[]): ModelFamily[] {
-  const families = new Map<string, ModelFamily>();
+  const families: ModelFamily[] = [];
   for (const entry of models) {
     if (entry.status !== "ok") continue;
     const key = `${entry.architecture ?? "?"}:${entry.parameterCount ?? "?"}`;
-    const family = families.get(key) ?? { key, name: entry.name, entries: [] };
-    family.entries.push(entry);
-    families.set(key, family);
+    const family = families.find((candidate) => candidate.key === key);
+    if (family) family.entries.push(entry);
+    else families.push({ key, name: entry.name, entries: [entry] });
   }
-  return [...families.values()];
+  return families;
 }
 
 export class QualityState {
