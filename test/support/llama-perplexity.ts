@@ -20,14 +20,20 @@ export interface LlamaPerplexityRun {
   output: string;
 }
 
-/** `llama-perplexity -m MODEL -f TEXT -c CONTEXT` and its "Final estimate". */
+/**
+ * `llama-perplexity -m MODEL -f TEXT -c CONTEXT` and its "Final estimate". llama.cpp's logger writes from its own
+ * thread and now and then loses its last lines at exit when its output is a pipe: such a run is repeated.
+ */
 export async function llamaPerplexity(model: string, textFile: string, contextSize: number, extra: string[] = []): Promise<LlamaPerplexityRun> {
-  const started = performance.now();
-  const { stdout, stderr } = await run(LLAMA_PERPLEXITY, ["-m", model, "-f", textFile, "-c", String(contextSize), "-t", "1", ...extra], { maxBuffer: 64 * 2 ** 20 });
-  const output = `${stdout}\n${stderr}`;
-  const final = /Final estimate: PPL = ([\d.]+) \+\/- ([\d.]+)/.exec(output);
-  if (!final) throw new Error(`llama-perplexity printed no final estimate:\n${output.slice(-2000)}`);
-  return { perplexity: Number(final[1]), error: Number(final[2]), seconds: (performance.now() - started) / 1000, output };
+  let output = "";
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const started = performance.now();
+    const { stdout, stderr } = await run(LLAMA_PERPLEXITY, ["-m", model, "-f", textFile, "-c", String(contextSize), "-t", "1", ...extra], { maxBuffer: 64 * 2 ** 20 });
+    output = `${stdout}\n${stderr}`;
+    const final = /Final estimate: PPL = ([\d.]+) \+\/- ([\d.]+)/.exec(output);
+    if (final) return { perplexity: Number(final[1]), error: Number(final[2]), seconds: (performance.now() - started) / 1000, output };
+  }
+  throw new Error(`llama-perplexity printed no final estimate:\n${output.slice(-2000)}`);
 }
 
 export interface LlamaKlDivergence {
@@ -41,8 +47,11 @@ export interface LlamaKlDivergence {
 export async function llamaKlDivergence(base: string, model: string, textFile: string, contextSize: number, baseLogitsFile: string): Promise<LlamaKlDivergence> {
   // Saving the base's logits prints no final estimate: just run it.
   if (!existsSync(baseLogitsFile)) await run(LLAMA_PERPLEXITY, ["-m", base, "-f", textFile, "-c", String(contextSize), "-t", "1", "--kl-divergence-base", baseLogitsFile], { maxBuffer: 64 * 2 ** 20 });
-  const { stdout, stderr } = await run(LLAMA_PERPLEXITY, ["-m", model, "-c", String(contextSize), "-t", "1", "--kl-divergence-base", baseLogitsFile, "--kl-divergence"], { maxBuffer: 64 * 2 ** 20 });
-  const output = `${stdout}\n${stderr}`;
+  let output = "";
+  for (let attempt = 0; attempt < 3 && !/Same top p:/.test(output); attempt++) {
+    const { stdout, stderr } = await run(LLAMA_PERPLEXITY, ["-m", model, "-c", String(contextSize), "-t", "1", "--kl-divergence-base", baseLogitsFile, "--kl-divergence"], { maxBuffer: 64 * 2 ** 20 });
+    output = `${stdout}\n${stderr}`;
+  }
   const value = (pattern: RegExp) => {
     const match = pattern.exec(output);
     if (!match) throw new Error(`llama-perplexity --kl-divergence printed no ${pattern}:\n${output.slice(-2000)}`);

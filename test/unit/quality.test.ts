@@ -55,14 +55,16 @@ describe("quality measurements on the demo model", () => {
 
   it("orders the drift F16 ≤ Q8_0 ≤ Q4_K_M against F16, on both texts", () => {
     for (const text of ["builtin:zh", "builtin:en"]) {
-      const [f16, q8, q4] = ["f16", "q8_0", "q4_k_m"].map((type) => byModel(first, type, text).drift!);
+      const f16 = byModel(first, "f16", text).drift!;
+      const q8 = byModel(first, "q8_0", text).drift!;
+      const q4 = byModel(first, "q4_k_m", text).drift!;
       expect(f16.meanKld).toBe(0);
-      expect(f16.meanKld).toBeLessThanOrEqual(q8!.meanKld);
-      expect(q8!.meanKld).toBeLessThanOrEqual(q4!.meanKld);
-      expect(q8!.meanKld).toBeGreaterThan(0);
-      expect(q8!.sameTopPercent).toBeGreaterThanOrEqual(q4!.sameTopPercent);
-      expect(q8!.rmsDeltaPercent).toBeLessThanOrEqual(q4!.rmsDeltaPercent);
-      expect(q4!).toMatchObject({ baseFileType: "F16", topK: 256 });
+      expect(f16.meanKld).toBeLessThanOrEqual(q8.meanKld);
+      expect(q8.meanKld).toBeLessThanOrEqual(q4.meanKld);
+      expect(q8.meanKld).toBeGreaterThan(0);
+      expect(q8.sameTopPercent).toBeGreaterThanOrEqual(q4.sameTopPercent);
+      expect(q8.rmsDeltaPercent).toBeLessThanOrEqual(q4.rmsDeltaPercent);
+      expect(q4).toMatchObject({ baseFileType: "F16", topK: 256 });
     }
     const en = byModel(first, "q4_k_m");
     // 6 chunks of 256, each scoring its second half: 6 × 127 tokens.
