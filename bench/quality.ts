@@ -93,59 +93,77 @@ try {
   console.log(`\n== BiLLa-7B widths (hidden ${BILLA_7B.hidden}, FFN ${BILLA_7B.intermediate}, ${BILLA_7B.heads} heads, vocab ${BILLA_7B.vocab}), context ${CONTEXT}, ${chunks} chunk(s) of the en text ==`);
   const text = await loadEvalText({ builtin: "en" });
   const layerCounts = flags.layers.split(",").map(Number);
+  // Wall time and CPU time (user + system, every thread): on a busy shared machine the CPU time is the steadier one.
+  const cpuNow = () => {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1e6;
+  };
+  type Cost = { wall: number; cpu: number | null };
   for (const type of flags.types.split(",")) {
-    const perThousand: { layers: number; ours: number; bare: number; llama: number | null }[] = [];
+    const rows: { layers: number; ours: Cost; bare: Cost; llama: Cost | null }[] = [];
     for (const layers of layerCounts) {
       const path = join(work, `synthetic-${type}-${layers}l.gguf`);
       const file = await writeSyntheticLlamaGguf(path, { hidden: BILLA_7B.hidden, intermediate: BILLA_7B.intermediate, heads: BILLA_7B.heads, vocab: BILLA_7B.vocab, layers, outType: type as "q4_k_m" });
       // The app's path: the quality service, no base (the model pass a comparison with a cached base costs).
       const ours = await fastest(async () => {
-        const { measurements } = await measure([path], "none", CONTEXT, ["en"], chunks);
-        return { m: measurements[0]!, seconds: measurements[0]!.seconds };
+        const cpu = cpuNow();
+        const { measurements, seconds } = await measure([path], "none", CONTEXT, ["en"], chunks);
+        return { m: measurements[0]!, seconds, cpu: cpuNow() - cpu };
       });
       const m = ours.m;
-      const oursPerThousand = (1000 * m.seconds) / m.result.tokensScored;
-      // node-llama-cpp evaluating the same chunks without asking for distributions: the model's own compute.
+      const perThousand = (seconds: number) => (1000 * seconds) / m.result.tokensScored;
+      // node-llama-cpp evaluating the same chunks without any logits: the model's layers alone.
       const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.warn });
+      const threads = Math.min(availableParallelism(), llama.cpuMathCores);
       const model = await llama.loadModel({ modelPath: path });
-      const context = await model.createContext({ contextSize: CONTEXT, batchSize: CONTEXT, sequences: 1, threads: Math.min(availableParallelism(), llama.cpuMathCores) });
+      const context = await model.createContext({ contextSize: CONTEXT, batchSize: CONTEXT, sequences: 1, threads });
       const sequence = context.getSequence();
       const tokens = [model.tokens.bos!, ...model.tokenize(text.content)];
-      const { seconds: bareSeconds } = await fastest(async () => {
-        const bareStarted = performance.now();
+      const bare = await fastest(async () => {
+        const [started, cpu] = [performance.now(), cpuNow()];
         for (let c = 0; c < chunks; c++) {
           await sequence.clearHistory();
           await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(c * CONTEXT, (c + 1) * CONTEXT - 1) as Token[]);
         }
-        return { seconds: (performance.now() - bareStarted) / 1000 };
+        return { seconds: (performance.now() - started) / 1000, cpu: cpuNow() - cpu };
       });
       await context.dispose();
       await model.dispose();
       // The same threads as ours (the cores this process may use, at most llama.cpp's math cores).
-      const threads = String(Math.min(availableParallelism(), llama.cpuMathCores));
-      const theirs = hasLlamaPerplexity ? await fastest(() => llamaPerplexity(path, join(EVAL_TEXTS_DIR, "en.txt"), CONTEXT, ["--chunks", String(chunks), "-t", threads])) : null;
-      const row = { layers, ours: oursPerThousand, bare: (1000 * bareSeconds) / m.result.tokensScored, llama: theirs ? (1000 * theirs.seconds) / m.result.tokensScored : null };
-      perThousand.push(row);
+      const theirs = hasLlamaPerplexity ? await fastest(() => llamaPerplexity(path, join(EVAL_TEXTS_DIR, "en.txt"), CONTEXT, ["--chunks", String(chunks), "-t", String(threads)])) : null;
+      const row = {
+        layers,
+        ours: { wall: perThousand(ours.seconds), cpu: perThousand(ours.cpu) },
+        bare: { wall: perThousand(bare.seconds), cpu: perThousand(bare.cpu) },
+        llama: theirs ? { wall: perThousand(theirs.seconds), cpu: theirs.cpuSeconds === null ? null : perThousand(theirs.cpuSeconds) } : null,
+      };
+      rows.push(row);
+      const cost = (c: Cost) => `${c.wall.toFixed(1)} s (CPU ${c.cpu === null ? "?" : c.cpu.toFixed(1)} s)`;
       console.log(
-        `${type} ${layers} layers (${(file.bytes / 1024 ** 3).toFixed(2)} GiB): PPL ours ${m.result.perplexity.toFixed(2)}${theirs ? `, llama-perplexity ${theirs.perplexity.toFixed(2)} (${pct(m.result.perplexity, theirs.perplexity)})` : ""}; ` +
-          `s per 1000 scored tokens: ours ${row.ours.toFixed(1)}, node-llama-cpp evaluation alone ${row.bare.toFixed(1)} (distributions: ${(100 * (1 - row.bare / row.ours)).toFixed(0)} % of ours)${row.llama === null ? "" : `, llama-perplexity ${row.llama.toFixed(1)} (ours ÷ theirs ${(row.ours / row.llama).toFixed(2)})`}`,
+        `${type} ${layers} layers (${(file.bytes / 1024 ** 3).toFixed(2)} GiB, ${threads} threads): PPL ours ${m.result.perplexity.toFixed(2)}${theirs ? `, llama-perplexity ${theirs.perplexity.toFixed(2)} (${pct(m.result.perplexity, theirs.perplexity)})` : ""}\n` +
+          `  per 1000 scored tokens: ours ${cost(row.ours)}; node-llama-cpp evaluating the layers alone, no logits ${cost(row.bare)}${row.llama ? `; llama-perplexity ${cost(row.llama)}` : ""}`,
       );
       await rm(path, { force: true });
     }
-    if (perThousand.length >= 2) {
-      const [a, b] = [perThousand[0]!, perThousand.at(-1)!];
-      const extrapolate = (key: "ours" | "bare" | "llama") => {
-        if (a[key] === null || b[key] === null) return null;
-        const perLayer = (b[key]! - a[key]!) / (b.layers - a.layers);
-        return { perLayer, full: a[key]! + perLayer * (BILLA_7B.layers - a.layers) };
+    if (rows.length >= 2) {
+      const [a, b] = [rows[0]!, rows.at(-1)!];
+      /** A straight line through the two layer counts: the cost of one layer, times BiLLa-7B's 32. */
+      const extrapolate = (pick: (row: (typeof rows)[number]) => number | null | undefined) => {
+        const [x, y] = [pick(a), pick(b)];
+        if (x === null || x === undefined || y === null || y === undefined) return null;
+        const perLayer = (y - x) / (b.layers - a.layers);
+        return { perLayer, full: x + perLayer * (BILLA_7B.layers - a.layers) };
       };
-      const ours = extrapolate("ours")!;
-      const llamaCpp = extrapolate("llama");
-      console.log(
-        `${type} extrapolated to ${BILLA_7B.layers} layers (BiLLa-7B): ours ${(ours.full / 60).toFixed(1)} min per 1000 scored tokens (${ours.perLayer.toFixed(2)} s per layer)` +
-          `${llamaCpp ? `, llama-perplexity ${(llamaCpp.full / 60).toFixed(1)} min (ours ÷ theirs ${(ours.full / llamaCpp.full).toFixed(2)})` : ""}; ` +
-          `the wizard's short run (2 chunks × 2 texts = 1020 scored tokens) ≈ ${((ours.full * 1.02) / 60).toFixed(1)} min`,
-      );
+      for (const clock of ["wall", "cpu"] as const) {
+        const ours = extrapolate((row) => row.ours[clock]);
+        const theirs = extrapolate((row) => row.llama?.[clock]);
+        if (!ours) continue;
+        console.log(
+          `${type} at ${BILLA_7B.layers} layers (BiLLa-7B), ${clock === "wall" ? "wall time" : "CPU time"}: ours ${(ours.full / 60).toFixed(1)} min per 1000 scored tokens (${ours.perLayer.toFixed(2)} s per layer)` +
+            `${theirs ? `, llama-perplexity ${(theirs.full / 60).toFixed(1)} min (ours ÷ theirs ${(ours.full / theirs.full).toFixed(2)})` : ""}` +
+            `${clock === "wall" ? `; the wizard's short run (2 chunks × 2 texts = 1020 scored tokens) ≈ ${((ours.full * 1.02) / 60).toFixed(1)} min` : ""}`,
+        );
+      }
     }
   }
 } finally {

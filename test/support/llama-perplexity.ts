@@ -17,8 +17,13 @@ export interface LlamaPerplexityRun {
   perplexity: number;
   error: number;
   seconds: number;
+  /** User + system CPU time, where /usr/bin/time can tell it (for benchmarks on a busy machine). */
+  cpuSeconds: number | null;
   output: string;
 }
+
+const TIME = "/usr/bin/time";
+const hasTime = existsSync(TIME);
 
 /**
  * `llama-perplexity -m MODEL -f TEXT -c CONTEXT` and its "Final estimate". llama.cpp's logger writes from its own
@@ -28,10 +33,12 @@ export async function llamaPerplexity(model: string, textFile: string, contextSi
   let output = "";
   for (let attempt = 0; attempt < 3; attempt++) {
     const started = performance.now();
-    const { stdout, stderr } = await run(LLAMA_PERPLEXITY, ["-m", model, "-f", textFile, "-c", String(contextSize), "-t", "1", ...extra], { maxBuffer: 64 * 2 ** 20 });
+    const args = ["-m", model, "-f", textFile, "-c", String(contextSize), "-t", "1", ...extra];
+    const { stdout, stderr } = hasTime ? await run(TIME, ["-f", "LLAMA_CPU %U %S", LLAMA_PERPLEXITY, ...args], { maxBuffer: 64 * 2 ** 20 }) : await run(LLAMA_PERPLEXITY, args, { maxBuffer: 64 * 2 ** 20 });
     output = `${stdout}\n${stderr}`;
     const final = /Final estimate: PPL = ([\d.]+) \+\/- ([\d.]+)/.exec(output);
-    if (final) return { perplexity: Number(final[1]), error: Number(final[2]), seconds: (performance.now() - started) / 1000, output };
+    const cpu = /LLAMA_CPU ([\d.]+) ([\d.]+)/.exec(output);
+    if (final) return { perplexity: Number(final[1]), error: Number(final[2]), seconds: (performance.now() - started) / 1000, cpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : null, output };
   }
   throw new Error(`llama-perplexity printed no final estimate:\n${output.slice(-2000)}`);
 }
