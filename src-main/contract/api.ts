@@ -8,12 +8,14 @@ import type { Envelope } from "./errors.js";
 import { generationStatsSchema, gpuLayersSchema, samplingSchema, turnSchema } from "./generation.js";
 import { OUTPUT_TYPE_NAMES } from "./output-types.js";
 import { conversationSchema, conversationSummarySchema, EXPORT_FORMATS, messageSchema, searchResultSchema, settingsChangesSchema, settingsSchema } from "./history.js";
+import { BUILTIN_TEXTS, comparisonSchema, DEFAULT_QUALITY_CONTEXT, evalTextSchema, qualityEvents, qualityMeasurementSchema, qualityPlanSchema } from "./quality.js";
 
 export * from "./download.js";
 export * from "./api-server.js";
 export * from "./generation.js";
 export * from "./history.js";
 export * from "./output-types.js";
+export * from "./quality.js";
 
 const byteCount = z.number().int().nonnegative();
 
@@ -173,6 +175,11 @@ export type Inspection = z.infer<typeof inspectionSchema>;
 const oneModel = (input: { modelId?: string | undefined; modelPath?: string | undefined }) => (input.modelId === undefined) !== (input.modelPath === undefined);
 const oneModelMessage = { message: "Give either modelId (a library entry) or modelPath (a GGUF file), not both." };
 
+/** A library entry or a GGUF file by path, exactly one of the two. */
+const modelChoice = z.object({ modelId: entryId.optional(), modelPath: path.optional() }).strict().refine(oneModel, oneModelMessage);
+const jobId = z.object({ jobId: z.string().min(1).max(200) }).strict();
+const exportFile = z.object({ fileName: z.string(), mimeType: z.string(), content: z.string() });
+
 const fileFilters = z
   .array(z.object({ name: z.string().max(200), extensions: z.array(z.string().regex(/^[\w*]{1,20}$/)).max(20) }).strict())
   .max(10)
@@ -319,13 +326,55 @@ export const requests = {
   /** One conversation, a selection, or all (no ids), as a file's content. */
   "history.export": {
     input: z.object({ format: z.enum(EXPORT_FORMATS), conversationIds: z.array(entryId).max(100_000).optional() }).strict(),
-    output: z.object({ fileName: z.string(), mimeType: z.string(), content: z.string() }),
+    output: exportFile,
   },
   /** Merges a JSON export: what is already there (same ids) is kept, the rest added. */
   "history.import": {
     input: z.object({ content: z.string().max(512 * 2 ** 20) }).strict(),
     output: z.object({ conversationsAdded: z.number().int(), messagesAdded: z.number().int(), conversationsMerged: z.number().int() }),
   },
+  /**
+   * Measures perplexity (as llama-perplexity does) of each model on each text, and its drift from a base file of
+   * the same model: the given one, or ("auto") an F32, F16, BF16 or Q8_0 file of the same model in the library.
+   * Answers at once with what the run will need (memory, notes); progress and the report arrive as events.
+   * Results of library models are stored with their entry.
+   */
+  "quality.measure": {
+    input: z
+      .object({
+        models: z.array(modelChoice).min(1).max(16),
+        base: z.union([z.literal("auto"), z.literal("none"), modelChoice]).default("auto"),
+        texts: z.array(evalTextSchema).min(1).max(8).default(BUILTIN_TEXTS.map((builtin) => ({ builtin }))),
+        contextSize: z.number().int().min(16).max(16384).default(DEFAULT_QUALITY_CONTEXT),
+        /** Only the first N chunks of each text (llama-perplexity's --chunks): a shorter, rougher run. */
+        chunks: z.number().int().min(1).max(100_000).optional(),
+        gpuLayers: gpuLayersSchema.default("auto"),
+      })
+      .strict(),
+    output: z.object({ jobId: z.string(), plan: qualityPlanSchema }),
+  },
+  /** Stops a measurement or a comparison; what it had not finished is not kept. */
+  "quality.cancel": { input: jobId, output: z.object({ cancelled: z.boolean() }) },
+  /** Stored measurements, newest first: of these library entries, or of all. */
+  "quality.results": { input: z.object({ modelIds: z.array(entryId).max(1000).optional() }).strict(), output: z.object({ results: z.array(qualityMeasurementSchema) }) },
+  /**
+   * The same questions answered by two or more models at temperature 0 (greedy), one after the other; each
+   * answer arrives as a `quality.answer` event and the whole as `quality.compared`.
+   */
+  "quality.compare": {
+    input: z
+      .object({
+        models: z.array(modelChoice).min(2).max(16),
+        questions: z.array(z.object({ id: z.union([z.string().min(1).max(200), z.number()]), text: z.string().trim().min(1).max(100_000) }).strict()).min(1).max(1000),
+        maxTokens: z.number().int().positive().max(32768).default(1024),
+        contextSize: z.number().int().min(256).max(131072).default(2048),
+        gpuLayers: gpuLayersSchema.default("auto"),
+      })
+      .strict(),
+    output: z.object({ jobId: z.string() }),
+  },
+  /** A comparison as a file, in the formats of the conversation exports (JSON is a history export: importable). */
+  "quality.exportComparison": { input: z.object({ comparison: comparisonSchema, format: z.enum(EXPORT_FORMATS) }).strict(), output: exportFile },
   /** A consistent copy of the database, made while the app runs. */
   "history.backup": { input: z.object({ outPath: path }).strict(), output: z.object({ path: z.string(), bytes: byteCount }) },
   /** Replaces the history with a backup's (checked first; the current history is backed up next to it). */
@@ -409,6 +458,7 @@ export const events = {
     ]),
   }),
   ...downloadEvents,
+  ...qualityEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type RequestName = keyof typeof requests;

@@ -28,8 +28,10 @@ export const RENDERER_DIR = join(APP_ROOT, "build", "renderer");
  * ships it as an extra resource next to the asar archive (Electron's `process.resourcesPath`).
  */
 const packagedResources = (process as { resourcesPath?: string }).resourcesPath;
-export const DEMO_DIR =
-  packagedResources !== undefined && existsSync(join(packagedResources, "demo")) ? join(packagedResources, "demo") : join(APP_ROOT, "resources", "demo");
+const resource = (name: string) => (packagedResources !== undefined && existsSync(join(packagedResources, name)) ? join(packagedResources, name) : join(APP_ROOT, "resources", name));
+export const DEMO_DIR = resource("demo");
+/** The evaluation texts quality measurements use by default (resources/eval-texts, shipped next to the demo). */
+export const EVAL_TEXTS_DIR = resource("eval-texts");
 /** The demo's released checkpoint and its stand-in for Meta's original LLaMA file. */
 export const DEMO_CHECKPOINT = {
   released: join(DEMO_DIR, "billa-demo"),

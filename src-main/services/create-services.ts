@@ -21,6 +21,9 @@ import { ChatService } from "./history/chat-service.js";
 import { exportHistory } from "./history/history-export.js";
 import { parseHistoryExport } from "./history/history-import.js";
 import { HistoryStore } from "./history/history-store.js";
+import { exportComparison } from "./quality/comparison-export.js";
+import { QualityService } from "./quality/quality-service.js";
+import { QualityStore } from "./quality/quality-store.js";
 import { SettingsStore } from "./settings/settings-store.js";
 import { NO_SHELL, type ShellActions } from "./shell/shell-actions.js";
 import { backupDatabase, restoreDatabase } from "./storage/backup.js";
@@ -89,6 +92,7 @@ export function createServices(options: ServiceOptions): Services {
     tuning: { ...DEFAULT_TUNING, ...options.downloadTuning },
     env: options.env ?? process.env,
   });
+  const quality = new QualityService({ runtime, models, store: new QualityStore(db), events, logger, cacheDir: paths.baseLogits, appVersion: APP_VERSION });
   const shell = options.shell ?? NO_SHELL;
   const apiQueue = new RequestQueue(options.apiQueueLength ?? API_QUEUE_LENGTH, () => apiServer.countsChanged());
   const apiServer = new ApiServerService(settings, new ApiAnswers(runtime, models, settings, chat, apiQueue), apiQueue, events, logger, options.listenApi ?? null);
@@ -147,6 +151,11 @@ export function createServices(options: ServiceOptions): Services {
         events.emit("history.changed", { conversationIds: [] });
         return counts;
       },
+      "quality.measure": (input) => quality.measure(input),
+      "quality.cancel": async ({ jobId }) => quality.cancel(jobId),
+      "quality.results": async ({ modelIds }) => ({ results: quality.results(modelIds) }),
+      "quality.compare": (input) => quality.compare(input),
+      "quality.exportComparison": async ({ comparison, format }) => exportComparison(comparison, format),
       "history.backup": ({ outPath }) => backupDatabase(db, outPath),
       "history.restoreBackup": async ({ path }) => {
         if (runtime.state().generating !== null) throw new BillaError("busy", "An answer is being written; stop it before restoring a backup.");
@@ -181,6 +190,7 @@ export function createServices(options: ServiceOptions): Services {
     await downloads.dispose();
     await apiServer.dispose();
     await conversions.dispose();
+    await quality.dispose();
     await runtime.dispose();
     db.close();
   }

@@ -16,11 +16,23 @@ export interface DataPaths {
   backups: string;
   /** Where unfinished Hugging Face downloads are (one small file each; the downloads live in their own folders). */
   downloads: string;
+  /** Base models' logits for quality measurements, computed once per base file, text and context size. */
+  baseLogits: string;
 }
 
 export function dataPaths(root: string): DataPaths {
   const logs = join(root, "logs");
-  return { root, database: join(root, "billa.sqlite"), models: join(root, "models"), logs, logFile: join(logs, "billa.log"), sequenceStates: join(root, "cache", "sequence-states"), backups: join(root, "backups"), downloads: join(root, "downloads") };
+  return {
+    root,
+    database: join(root, "billa.sqlite"),
+    models: join(root, "models"),
+    logs,
+    logFile: join(logs, "billa.log"),
+    sequenceStates: join(root, "cache", "sequence-states"),
+    backups: join(root, "backups"),
+    downloads: join(root, "downloads"),
+    baseLogits: join(root, "cache", "base-logits"),
+  };
 }
 
 /**

@@ -3,7 +3,8 @@
 // End to end in Chromium against web mode with the real services: the conversion wizard on the demo
 // checkpoint (released + the stand-in for Meta's LLaMA) from folder to chat, in English and Chinese; wrong
 // LLaMA files refused in step 2; the Models page importing by path, loading and unloading; the Settings
-// theme switch. Every page and wizard step is screenshotted in both languages, light and dark.
+// theme switch; step 5's quality measurement. Every page and wizard step is screenshotted in both languages, light
+// and dark.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
@@ -26,13 +27,13 @@ const T = {
     next: "Next", back: "Back", check: "Check", start: "Start conversion", chat: "Start chatting",
     folder: "BiLLa folder", llama: "Original LLaMA file or folder", nav: { chat: "Chat", models: "Models", convert: "Convert", settings: "Settings" },
     notOriginal: "not the original LLaMA", notCheckpoint: "This is not a LLaMA checkpoint", path: "Model file path", import: "Import model", load: "Load", unload: "Unload", register: "Use it where it is",
-    theme: "Theme", dark: "Dark", light: "Light", system: "System",
+    theme: "Theme", dark: "Dark", light: "Light", system: "System", measure: "Measure quality",
   },
   "zh-CN": {
     next: "下一步", back: "上一步", check: "检查", start: "开始转换", chat: "开始对话",
     folder: "BiLLa 文件夹", llama: "原版 LLaMA 文件或文件夹", nav: { chat: "对话", models: "模型", convert: "转换", settings: "设置" },
     notOriginal: "不是原版 LLaMA", notCheckpoint: "这不是 LLaMA 检查点", path: "模型文件路径", import: "导入模型", load: "加载", unload: "卸载", register: "保留在原位置使用",
-    theme: "主题", dark: "深色", light: "浅色", system: "跟随系统",
+    theme: "主题", dark: "深色", light: "浅色", system: "跟随系统", measure: "测量质量",
   },
 } as const;
 
@@ -111,6 +112,11 @@ async function runWizard(lang: Lang, outType: "Q8_0" | "F16"): Promise<void> {
   else expect(text).toBe(golden.cases.find((c) => c.prompt.includes("请用一句话介绍 BiLLa。"))!.greedy_text);
   await shoot(page, "convert-5-verify", lang);
   if (lang === "zh-CN") expect(await englishWords(page), "English on step 5").toEqual([]);
+  // A short quality run on the new file: perplexity on both texts, with a progress bar while it runs.
+  await step(page).getByRole("button", { name: t.measure, exact: true }).click();
+  await page.getByTestId("verify-quality").waitFor({ timeout: 120_000 });
+  await expect(page.getByTestId("verify-quality").locator("li").count()).resolves.toBe(2);
+  await shoot(page, "convert-5-quality", lang, { bottom: true });
   await page.getByRole("button", { name: t.chat }).click();
   await page.waitForFunction(() => window.location.hash === "#/chat");
   await expect(page.getByRole("navigation").getByRole("link", { name: t.nav.chat, exact: true }).getAttribute("aria-current")).resolves.toBe("page");

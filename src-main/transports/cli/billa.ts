@@ -7,6 +7,7 @@ import { addConversionCommands } from "./conversion-commands.js";
 import { addDownloadCommand } from "./download-commands.js";
 import { addHistoryCommands } from "./history-commands.js";
 import { addServeCommand } from "./serve-command.js";
+import { addQualityCommands } from "./quality-commands.js";
 
 function createProgram(): Command {
   const program = new Command("billa")
@@ -24,6 +25,7 @@ function createProgram(): Command {
   addChatCommands(program);
   addHistoryCommands(program);
   addServeCommand(program);
+  addQualityCommands(program);
   return program;
 }
 

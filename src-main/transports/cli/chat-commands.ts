@@ -121,7 +121,7 @@ function parseLine(line: string): { question_id?: QuestionId } | null {
   }
 }
 
-function readQuestions(questionFile: string): { questions: { id: QuestionId; text: string }[]; problems: string[] } {
+export function readQuestions(questionFile: string): { questions: { id: QuestionId; text: string }[]; problems: string[] } {
   if (!existsSync(questionFile)) throw new CliError(`${questionFile} does not exist.`);
   const questions: { id: QuestionId; text: string }[] = [];
   const problems: string[] = [];

@@ -1,40 +1,21 @@
 // `billa convert`, `billa restore` and `billa inspect`: the weight pipeline from a terminal, with the flag
 // names of BiLLa's own embedding_convert.py so its README reads across.
 import { Option, type Command } from "commander";
-import type { ConversionReport, EventMessage, RawApi, RequestInput } from "../../contract/api.js";
-import { CliError, describePromptFormat, printJson, request, withApi } from "./cli-support.js";
-import { ProgressPrinter } from "./job-progress.js";
+import type { ConversionReport, RawApi, RequestInput } from "../../contract/api.js";
+import { describePromptFormat, printJson, request, withApi } from "./cli-support.js";
+import { followJob, ProgressPrinter } from "./job-progress.js";
 
 /** Starts a conversion job and follows its events to the end; Ctrl+C cancels it cleanly. */
-async function followJob(api: RawApi, start: () => Promise<{ jobId: string }>): Promise<ConversionReport> {
+function followConversion(api: RawApi, start: () => Promise<{ jobId: string }>): Promise<ConversionReport> {
   const printer = new ProgressPrinter(process.stderr);
-  // Events can arrive before `start` returns the job's id; they wait here until it is known.
-  const early: EventMessage[] = [];
-  let handle: ((event: EventMessage) => void) | null = null;
-  const unsubscribe = api.subscribe((event) => (handle ? handle(event) : early.push(event)));
-  let jobId: string | null = null;
-  const cancel = () => void (jobId && api.invoke("conversion.cancel", { jobId }));
-  process.once("SIGINT", cancel);
-  try {
-    jobId = (await start()).jobId;
-    return await new Promise<ConversionReport>((resolve, reject) => {
-      handle = (event) => {
-        if (!("jobId" in event.payload) || event.payload.jobId !== jobId) return;
-        if (event.name === "conversion.progress") printer.show(event.payload);
-        if (event.name === "conversion.warning") process.stderr.write(`\nwarning: ${event.payload.message}\n`);
-        if (event.name === "conversion.finished") {
-          printer.end();
-          const { outcome } = event.payload;
-          if (outcome.ok) resolve(outcome.report);
-          else reject(new CliError(outcome.error.message, outcome.error.code === "cancelled" ? 130 : 1));
-        }
-      };
-      for (const event of early.splice(0)) handle(event);
-    });
-  } finally {
-    process.off("SIGINT", cancel);
-    unsubscribe();
-  }
+  return followJob<ConversionReport>(api, start, "conversion.cancel", (event) => {
+    if (event.name === "conversion.progress") printer.show(event.payload);
+    if (event.name === "conversion.warning") process.stderr.write(`\nwarning: ${event.payload.message}\n`);
+    if (event.name !== "conversion.finished") return null;
+    printer.end();
+    const { outcome } = event.payload;
+    return outcome.ok ? { done: outcome.report } : { failed: outcome.error };
+  });
 }
 
 function printReport(report: ConversionReport): void {
@@ -58,7 +39,7 @@ export function addConversionCommands(program: Command): void {
     .option("--name <name>", "the model's name in the GGUF (default: the folder's name)")
     .action((options: { model_dir: string; meta_llama_pth_file?: string; outfile: string; outtype: RequestInput<"conversion.start">["outType"]; method: "decrypt" | "encrypt"; name?: string }) =>
       withApi(program, async (api) => {
-        const report = await followJob(api, () =>
+        const report = await followConversion(api, () =>
           request(api, "conversion.start", {
             modelDir: options.model_dir,
             ...(options.meta_llama_pth_file ? { originalLlama: options.meta_llama_pth_file } : {}),
@@ -81,7 +62,7 @@ export function addConversionCommands(program: Command): void {
     .addOption(methodOption())
     .action((options: { model_dir: string; meta_llama_pth_file: string; out: string; method: "decrypt" | "encrypt" }) =>
       withApi(program, async (api) => {
-        const report = await followJob(api, () =>
+        const report = await followConversion(api, () =>
           request(api, "conversion.restore", { modelDir: options.model_dir, originalLlama: options.meta_llama_pth_file, outDir: options.out, method: options.method }),
         );
         printReport(report);

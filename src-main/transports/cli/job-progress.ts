@@ -1,5 +1,41 @@
-// How a running conversion looks in a terminal: one redrawn bar on a TTY, plain lines in logs and pipes.
-import type { ConversionProgress } from "../../contract/api.js";
+// Following a background job (a conversion, a quality measurement) from a terminal: its events until it ends,
+// Ctrl+C to cancel, and its progress as one redrawn bar on a TTY, plain lines in logs and pipes.
+import type { ConversionProgress, EventMessage, RawApi } from "../../contract/api.js";
+import { CliError } from "./cli-support.js";
+
+/** What a job's event means for the command: it ended (with a value, or failed), or it goes on (null). */
+export type JobEnding<T> = { done: T } | { failed: { code: string; message: string } } | null;
+
+/** Starts a job and follows its events (only its own reach `handle`) to the end; Ctrl+C cancels it cleanly. */
+export async function followJob<T>(
+  api: RawApi,
+  start: () => Promise<{ jobId: string }>,
+  cancelRequest: "conversion.cancel" | "quality.cancel",
+  handle: (event: EventMessage) => JobEnding<T>,
+): Promise<T> {
+  // Events can arrive before `start` returns the job's id; they wait here until it is known.
+  const early: EventMessage[] = [];
+  let onEvent: ((event: EventMessage) => void) | null = null;
+  const unsubscribe = api.subscribe((event) => (onEvent ? onEvent(event) : early.push(event)));
+  let jobId: string | null = null;
+  const cancel = () => void (jobId && api.invoke(cancelRequest, { jobId }));
+  process.once("SIGINT", cancel);
+  try {
+    jobId = (await start()).jobId;
+    return await new Promise<T>((resolve, reject) => {
+      onEvent = (event) => {
+        if (!("jobId" in event.payload) || event.payload.jobId !== jobId) return;
+        const ending = handle(event);
+        if (ending && "done" in ending) resolve(ending.done);
+        if (ending && "failed" in ending) reject(new CliError(ending.failed.message, ending.failed.code === "cancelled" ? 130 : 1));
+      };
+      for (const event of early.splice(0)) onEvent(event);
+    });
+  } finally {
+    process.off("SIGINT", cancel);
+    unsubscribe();
+  }
+}
 
 const STAGE_NAMES: Record<ConversionProgress["stage"], string> = {
   inspect: "reading",
@@ -45,16 +81,20 @@ export class ProgressPrinter {
   constructor(private readonly stream: NodeJS.WriteStream) {}
 
   show(progress: ConversionProgress): void {
-    const text = describeProgress(progress);
+    this.line(describeProgress(progress), progress.doneBytes / Math.max(1, progress.totalBytes), progress.stage);
+  }
+
+  /** A bar filled to `fraction` on a TTY; elsewhere a line when `stage` changes or every 5 s. */
+  line(text: string, fraction: number, stage: string): void {
     if (this.stream.isTTY) {
-      this.stream.write(`\r${bar(progress.doneBytes, progress.totalBytes, 24)} ${text}\x1b[K`);
+      this.stream.write(`\r${bar(fraction, 1, 24)} ${text}\x1b[K`);
       return;
     }
     const now = Date.now();
-    if (progress.stage !== this.#lastStage || now - this.#lastPlainLine > 5000) {
+    if (stage !== this.#lastStage || now - this.#lastPlainLine > 5000) {
       this.stream.write(`${text}\n`);
       this.#lastPlainLine = now;
-      this.#lastStage = progress.stage;
+      this.#lastStage = stage;
     }
   }
 

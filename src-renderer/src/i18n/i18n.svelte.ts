@@ -3,14 +3,15 @@
 import * as chat from "../chat/chat-messages.js";
 import * as convert from "../convert/convert-messages.js";
 import * as models from "../models/models-messages.js";
+import * as quality from "../quality/quality-messages.js";
 import * as settings from "../settings/settings-messages.js";
 import { en as shellEn } from "./en.js";
 import { zhCN as shellZhCN } from "./zh-cn.js";
 
-const en = { ...shellEn, ...chat.en, ...models.en, ...convert.en, ...settings.en };
+const en = { ...shellEn, ...chat.en, ...models.en, ...quality.en, ...convert.en, ...settings.en };
 export type MessageKey = keyof typeof en;
 type Messages = Record<MessageKey, string>;
-const zhCN: Messages = { ...shellZhCN, ...chat.zhCN, ...models.zhCN, ...convert.zhCN, ...settings.zhCN };
+const zhCN: Messages = { ...shellZhCN, ...chat.zhCN, ...models.zhCN, ...quality.zhCN, ...convert.zhCN, ...settings.zhCN };
 
 export const LOCALES = ["zh-CN", "en"] as const;
 export type Locale = (typeof LOCALES)[number];

@@ -6,6 +6,7 @@ import type { ApiClient, AppInfo, EventMessage, Settings } from "../../../src-ma
 import { ConvertWizard } from "../convert/convert-wizard.svelte.js";
 import { localeFromSystem, type I18n, type Locale } from "../i18n/i18n.svelte.js";
 import { ModelLibraryState } from "../models/model-library.svelte.js";
+import { QualityState } from "../quality/quality-state.svelte.js";
 import { SettingsState } from "../settings/settings-state.svelte.js";
 import type { Page, Router } from "./router.svelte.js";
 
@@ -21,6 +22,7 @@ export class Desktop {
   appInfo: AppInfo | null = $state(null);
   readonly settings: SettingsState;
   readonly library: ModelLibraryState;
+  readonly quality: QualityState;
   readonly wizard: ConvertWizard;
 
   constructor(
@@ -30,6 +32,7 @@ export class Desktop {
   ) {
     this.settings = new SettingsState(api);
     this.library = new ModelLibraryState(api);
+    this.quality = new QualityState(api);
     this.wizard = new ConvertWizard({
       api,
       dataDir: () => this.appInfo?.dataDir ?? null,
@@ -99,6 +102,7 @@ export class Desktop {
   #onEvent(event: EventMessage): void {
     if (event.name === "shell.openModelFile") this.openModelFile(event.payload.path);
     this.library.onEvent(event);
+    this.quality.onEvent(event);
     this.wizard.onEvent(event);
   }
 }

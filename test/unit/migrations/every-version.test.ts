@@ -15,11 +15,13 @@ describe("every migration path", () => {
   migrate(fresh);
   const expected = schemaOf(fresh);
 
-  it("numbers the migrations 1, 2, 3, … without gaps", () => {
-    expect(MIGRATIONS.map((migration) => migration.version)).toEqual(Array.from({ length: newest }, (_, i) => i + 1));
+  it("numbers the migrations in increasing order, once each", () => {
+    const versions = MIGRATIONS.map((migration) => migration.version);
+    expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
+    expect(versions[0]).toBe(1);
   });
 
-  for (let version = 0; version < newest; version++) {
+  for (const version of [0, ...MIGRATIONS.slice(0, -1).map((migration) => migration.version)]) {
     it(`upgrades a version ${version} database to version ${newest} with the fresh schema`, () => {
       const db = new BetterSqlite3(":memory:");
       migrate(db, MIGRATIONS.filter((migration) => migration.version <= version));
