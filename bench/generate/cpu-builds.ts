@@ -65,11 +65,12 @@ export async function measureCpuBuilds(dir: string, log: (line: string) => void)
   columns.push({ name: `app chat path (${app.build})`, result: app, note: "services → runtime → BiLLa's chat wrapper" });
 
   const cell = (column: Column, measure: "decode" | "prompt", threads: number) => column.result?.[measure][threads]?.toFixed(1) ?? "—";
-  const rows: [string, string][] = [["", columns.map((column) => column.name.padStart(22)).join("")]];
+  const width = Math.max(...columns.map((column) => column.name.length)) + 2;
+  const rows: [string, string][] = [["", columns.map((column) => column.name.padStart(width)).join("")]];
   for (const measure of ["decode", "prompt"] as const) {
     for (const threads of THREADS) {
       const label = `${measure === "decode" ? `tg${TOKENS}` : `pp${PROMPT_TOKENS}`} tok/s, ${threads} thread${threads > 1 ? "s" : ""}`;
-      rows.push([label, columns.map((column) => cell(column, measure, threads).padStart(22)).join("")]);
+      rows.push([label, columns.map((column) => cell(column, measure, threads).padStart(width)).join("")]);
     }
   }
   const reference = columns[0]!.result;
