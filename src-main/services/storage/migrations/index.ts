@@ -5,6 +5,7 @@ import { conversations } from "./003-conversations.js";
 import { messageSearch } from "./004-message-search.js";
 import { settings } from "./005-settings.js";
 import { conversationSource } from "./006-conversation-source.js";
+import { remoteModels } from "./007-remote-models.js";
 import type { Migration } from "./migration.js";
 
-export const MIGRATIONS: readonly Migration[] = [modelLibrary, modelPromptFormat, conversations, messageSearch, settings, conversationSource];
+export const MIGRATIONS: readonly Migration[] = [modelLibrary, modelPromptFormat, conversations, messageSearch, settings, conversationSource, remoteModels];
