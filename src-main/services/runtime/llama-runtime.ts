@@ -23,7 +23,7 @@ import {
   type LlamaGpuType,
   type LlamaModel,
 } from "node-llama-cpp";
-import type { GenerationStats, LoadedModel, MemoryEstimate, ModelEntry, RequestParams, Sampling, SystemInfo, Turn } from "../../contract/api.js";
+import type { GenerationStats, LoadedModel, MemoryEstimate, PromptFormat, RequestParams, Sampling, SystemInfo, Turn } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
 import { promptFactsOf, resolvePromptFormat } from "../models/prompt-format.js";
 import { isProcessAlive } from "../system/process-alive.js";
@@ -45,7 +45,7 @@ type ModelChoice = "modelId" | "modelPath" | "promptFormat";
 export interface LoadOptions extends Omit<RequestParams<"runtime.load">, ModelChoice> {
   modelId: string | null;
   modelPath: string;
-  promptFormat: ModelEntry["promptFormat"];
+  promptFormat: PromptFormat;
 }
 
 export interface EstimateOptions extends Omit<RequestParams<"runtime.estimate">, ModelChoice> {

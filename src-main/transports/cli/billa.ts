@@ -6,6 +6,7 @@ import { CliError, printJson, request, withApi } from "./cli-support.js";
 import { addConversionCommands } from "./conversion-commands.js";
 import { addDownloadCommand } from "./download-commands.js";
 import { addHistoryCommands } from "./history-commands.js";
+import { addRemoteCommands } from "./remote-commands.js";
 import { addServeCommand } from "./serve-command.js";
 
 function createProgram(): Command {
@@ -23,6 +24,7 @@ function createProgram(): Command {
   addConversionCommands(program);
   addChatCommands(program);
   addHistoryCommands(program);
+  addRemoteCommands(program);
   addServeCommand(program);
   return program;
 }
