@@ -83,7 +83,7 @@ export function createServices(options: ServiceOptions): Services {
   const runtime = new LlamaRuntime(paths.sequenceStates, options.gpu ?? settings.get().gpu, (modelPath, progress) => events.emit("model.loadProgress", { modelPath, progress }), logger);
   const system = new SystemService(runtime, APP_VERSION);
   const conversions = new ConversionService(events, logger, async (path) => (await models.import(path, "register")).id);
-  const remote = new RemoteService(models, { ...DEFAULT_REMOTE_TIMEOUTS, ...options.remoteTimeouts });
+  const remote = new RemoteService(models, { ...DEFAULT_REMOTE_TIMEOUTS, ...options.remoteTimeouts }, logger);
   const chat = new ChatService(history, runtime, remote, models, settings, events);
   const downloads = new DownloadService({
     events,

@@ -3,6 +3,7 @@
 // local model's. Conversations, history and streaming events are the chat service's, the same for both kinds.
 import type { RemoteCheck, RemoteModelEntry, RequestParams } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
+import type { Logger } from "../logger.js";
 import type { ModelLibrary } from "../models/model-library.js";
 import type { GenerationRequest, GenerationResult } from "../runtime/llama-runtime.js";
 import { listRemoteModels, remoteChat, type RemoteTimeouts } from "./remote-client.js";
@@ -14,6 +15,8 @@ export class RemoteService {
   constructor(
     private readonly models: ModelLibrary,
     private readonly timeouts: RemoteTimeouts,
+    /** Failures are logged with the server's address and what it said; keys never are. */
+    private readonly logger: Logger,
   ) {}
 
   async add({ name, baseUrl, apiKey, remoteModel }: RequestParams<"models.addRemote">): Promise<RemoteModelEntry> {
@@ -23,7 +26,9 @@ export class RemoteService {
     if ((await this.models.list()).some((entry) => entry.name === entryName)) {
       throw new BillaError("invalid_input", `The library already has a model named "${entryName}". Choose another name.`);
     }
-    return this.models.addRemote({ name: entryName, baseUrl, remoteModel: model, apiKey: key });
+    const entry = this.models.addRemote({ name: entryName, baseUrl, remoteModel: model, apiKey: key });
+    this.logger.info(`Remote model "${entry.name}" added: ${entry.remoteModel} at ${entry.baseUrl}${entry.hasApiKey ? " (with a key)" : ""}`);
+    return entry;
   }
 
   /** The one model the server lists; a server with several needs to be told which. */
@@ -55,13 +60,17 @@ export class RemoteService {
   async answer(modelId: string, request: GenerationRequest): Promise<GenerationResult> {
     const { conversationId } = request;
     if (this.#running.has(conversationId)) throw new BillaError("busy", "This conversation is already answering; stop it first.");
+    const endpoint = await this.models.endpoint(modelId);
     const controller = new AbortController();
     const abort = () => controller.abort();
     request.signal?.addEventListener("abort", abort, { once: true });
     if (request.signal?.aborted) abort();
     this.#running.set(conversationId, controller);
     try {
-      return await remoteChat(await this.models.endpoint(modelId), { ...request, signal: controller.signal }, this.timeouts);
+      return await remoteChat(endpoint, { ...request, signal: controller.signal }, this.timeouts);
+    } catch (error) {
+      this.logger.info(`Remote model "${endpoint.name}" (${endpoint.baseUrl}) failed: ${error instanceof BillaError ? error.message : String(error)}`);
+      throw error;
     } finally {
       request.signal?.removeEventListener("abort", abort);
       this.#running.delete(conversationId);
