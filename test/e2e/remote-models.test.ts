@@ -8,18 +8,14 @@
 import { once } from "node:events";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import BetterSqlite3 from "better-sqlite3";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { writeSyntheticLlamaGguf } from "../../bench/support/synthetic-gguf.js";
 import type { HistoryExport } from "../../src-main/contract/api.js";
-import { createServices } from "../../src-main/services/create-services.js";
 import * as chatMessages from "../../src-renderer/src/chat/chat-messages.js";
 import * as modelsMessages from "../../src-renderer/src/models/models-messages.js";
-import { addressOf, startBillaServe, type RunningServe } from "../support/billa-serve.js";
+import { addressOf, lastServerAnswer, startRemoteTestServers, type RunningServe } from "../support/billa-serve.js";
 import { launchChromium } from "../support/chromium.js";
 import { golden } from "../support/demo.js";
-import { makeDemoGguf } from "../support/demo-gguf.js";
 import { ARTIFACTS, englishWords, go, shoot } from "../support/e2e-page.js";
 import { makeTempDir } from "../support/temp-dir.js";
 import { startWebMode, type RunningWebMode } from "../support/web-mode.js";
@@ -29,7 +25,7 @@ const zh = (key: keyof typeof modelsMessages.en) => modelsMessages.zhCN[key];
 const GOLDEN = golden.cases.find((c) => c.id === "zorbia-capital")!;
 
 const temp = makeTempDir("billa-e2e-remote-");
-const endlessDir = join(temp.path, "endless-server");
+let endlessDir: string;
 let demoServer: RunningServe;
 let endlessServer: RunningServe;
 let web: RunningWebMode;
@@ -37,27 +33,9 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
-/** The last answer the endless server saved in its own history. */
-function serverLastAnswerStatus(): string | undefined {
-  const db = new BetterSqlite3(join(endlessDir, "billa.sqlite"), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare("SELECT status FROM messages WHERE role = 'assistant' ORDER BY rowid DESC LIMIT 1").pluck().get() as string | undefined;
-  } finally {
-    db.close();
-  }
-}
-
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const endless = join(temp.path, "random-weights.gguf");
-  await writeSyntheticLlamaGguf(endless, { hidden: 128, layers: 2, heads: 2, intermediate: 256, vocab: 960, outType: "q8_0", contextLength: 16384 });
-  const setup = createServices({ dataDir: endlessDir, transport: "cli" });
-  await setup.api.invoke("apiServer.configure", { saveHistory: true });
-  await setup.dispose();
-  [demoServer, endlessServer] = await Promise.all([
-    startBillaServe(join(temp.path, "demo-server"), ["--model-path", await makeDemoGguf(temp.path, "q8_0"), "--port", "0", "--api-key", "team-key-e2e"]),
-    startBillaServe(endlessDir, ["--model-path", endless, "--port", "0", "--context-size", "16384"]),
-  ]);
+  ({ demo: demoServer, endless: endlessServer, endlessDir } = await startRemoteTestServers(temp.path));
   web = await startWebMode(join(temp.path, "client"));
   browser = await launchChromium();
   context = await browser.newContext({ locale: "en", viewport: { width: 1100, height: 720 } });
@@ -164,7 +142,7 @@ describe("remote models in Chromium", () => {
     expect(await lastAnswer().getByTestId("interrupted").textContent()).toBe(t("chat.interrupted"));
     expect((await answerText()).length).toBeGreaterThan(0);
     expect(await lastAnswer().getByTestId("answer-stats").textContent()).toContain(t("chat.stop.stopped"));
-    await expect.poll(serverLastAnswerStatus, { timeout: 10_000 }).toBe("interrupted");
+    await expect.poll(() => lastServerAnswer(endlessDir)?.status, { timeout: 10_000 }).toBe("interrupted");
   }, 90_000);
 
   it("keeps the answer a killed server was writing, marked, and says clearly that it is gone", async () => {

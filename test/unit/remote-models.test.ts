@@ -9,15 +9,12 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeSyntheticLlamaGguf } from "../../bench/support/synthetic-gguf.js";
 import type { EventMessage, Message, RemoteModelEntry, RequestInput, RequestName, RequestOutput } from "../../src-main/contract/api.js";
 import { isUnencrypted, parseRemoteBaseUrl } from "../../src-main/contract/remote-endpoint.js";
 import { createServices, type Services } from "../../src-main/services/create-services.js";
-import { addressOf, startBillaServe, type RunningServe } from "../support/billa-serve.js";
+import { addressOf, lastServerAnswer, startRemoteTestServers, type RunningServe } from "../support/billa-serve.js";
 import { golden } from "../support/demo.js";
-import { makeDemoGguf } from "../support/demo-gguf.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const temp = makeTempDir("billa-remote-");
@@ -29,6 +26,7 @@ const IDLE_MS = 4000;
 let client: Services;
 let demoServer: RunningServe;
 let endlessServer: RunningServe;
+let endlessDir: string;
 const events: EventMessage[] = [];
 
 async function call<N extends RequestName>(name: N, input: RequestInput<N>): Promise<RequestOutput<N>> {
@@ -40,16 +38,6 @@ async function call<N extends RequestName>(name: N, input: RequestInput<N>): Pro
 /** The conversation's saved answers, oldest first. */
 async function answersIn(conversationId: string): Promise<Message[]> {
   return (await call("history.get", { id: conversationId })).messages.filter((message) => message.role === "assistant");
-}
-
-/** The last answer the server saved in its own history (it saves its API conversations in these tests). */
-function serverLastAnswer(dataDir: string): { status: string; text: string } | undefined {
-  const db = new BetterSqlite3(join(dataDir, "billa.sqlite"), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare("SELECT status, text FROM messages WHERE role = 'assistant' ORDER BY rowid DESC LIMIT 1").get() as { status: string; text: string } | undefined;
-  } finally {
-    db.close();
-  }
 }
 
 /** Resolves once the conversation's answer has streamed some text. */
@@ -65,19 +53,7 @@ function firstChunk(conversationId: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  const demoDir = join(temp.path, "demo-server");
-  const endlessDir = join(temp.path, "endless-server");
-  const demo = await makeDemoGguf(temp.path, "q8_0");
-  const endless = join(temp.path, "random-weights.gguf");
-  await writeSyntheticLlamaGguf(endless, { hidden: 128, layers: 2, heads: 2, intermediate: 256, vocab: 960, outType: "q8_0", contextLength: 16384 });
-  // The endless server keeps its API conversations, so its own history shows how each request ended there.
-  const setup = createServices({ dataDir: endlessDir, transport: "cli" });
-  await setup.api.invoke("apiServer.configure", { saveHistory: true });
-  await setup.dispose();
-  [demoServer, endlessServer] = await Promise.all([
-    startBillaServe(demoDir, ["--model-path", demo, "--port", "0", "--api-key", "demo-server-key"]),
-    startBillaServe(endlessDir, ["--model-path", endless, "--port", "0", "--context-size", "16384", "--api-key", "endless-server-key"]),
-  ]);
+  ({ demo: demoServer, endless: endlessServer, endlessDir } = await startRemoteTestServers(temp.path));
   client = createServices({ dataDir: join(temp.path, "client"), transport: "cli", remoteTimeouts: { idleMs: IDLE_MS, checkMs: 3000 } });
   client.api.subscribe((event) => events.push(event));
 }, 120_000);
@@ -195,7 +171,7 @@ describe("stopping and losing a remote answer", () => {
     expect(answer).toMatchObject({ status: "interrupted", model: "Endless", stats: { stopReason: "stopped" } });
     expect(answer!.text.length).toBeGreaterThan(0);
     // The server saw its client go away and stopped its own answer there (it would otherwise write 16000 tokens).
-    await expect.poll(() => serverLastAnswer(join(temp.path, "endless-server"))?.status, { timeout: 10_000 }).toBe("interrupted");
+    await expect.poll(() => lastServerAnswer(endlessDir)?.status, { timeout: 10_000 }).toBe("interrupted");
   });
 
   it("the server killed mid-answer: the partial answer is kept and marked, and the next message fails at once, clearly", async () => {
