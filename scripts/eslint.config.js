@@ -90,11 +90,12 @@ export default tseslint.config(
           ],
           patterns: [
             {
-              // Two exceptions, pure functions over the contract's data shared so that the UI and the services
-              // agree: conversation-tree.ts (a conversation's branches) and output-types.ts (a GGUF's size).
-              group: ["**/src-main/contract/**", "!**/src-main/contract/conversation-tree.js", "!**/src-main/contract/output-types.js"],
+              // Three exceptions, pure functions over the contract's data shared so that the UI and the services
+              // agree: conversation-tree.ts (a conversation's branches), output-types.ts (a GGUF's size) and
+              // remote-endpoint.ts (a remote server's address, and whether it is unencrypted).
+              group: ["**/src-main/contract/**", "!**/src-main/contract/conversation-tree.js", "!**/src-main/contract/output-types.js", "!**/src-main/contract/remote-endpoint.js"],
               allowTypeImports: true,
-              message: "The renderer may import the contract's types only (`import type`), conversation-tree.js and output-types.js.",
+              message: "The renderer may import the contract's types only (`import type`), conversation-tree.js, output-types.js and remote-endpoint.js.",
             },
             {
               regex: "src-main/(?!contract/)",

@@ -9,6 +9,7 @@ import { generationStatsSchema, gpuLayersSchema, samplingSchema, turnSchema } fr
 import { OUTPUT_TYPE_NAMES } from "./output-types.js";
 import { conversationSchema, conversationSummarySchema, EXPORT_FORMATS, messageSchema, searchResultSchema, settingsChangesSchema, settingsSchema } from "./history.js";
 import { BUILTIN_TEXTS, comparisonSchema, DEFAULT_QUALITY_CONTEXT, evalTextSchema, qualityEvents, qualityMeasurementSchema, qualityPlanSchema } from "./quality.js";
+import { remoteModelEntrySchema, remoteRequests } from "./remote.js";
 
 export * from "./download.js";
 export * from "./api-server.js";
@@ -16,6 +17,7 @@ export * from "./generation.js";
 export * from "./history.js";
 export * from "./output-types.js";
 export * from "./quality.js";
+export * from "./remote.js";
 
 const byteCount = z.number().int().nonnegative();
 
@@ -74,6 +76,7 @@ const noInput = z.object({}).strict();
 
 
 export const PROMPT_FORMATS = ["auto", "billa", "model"] as const;
+export type PromptFormat = (typeof PROMPT_FORMATS)[number];
 /**
  * Why a model gets the format it gets: "chosen" by the user, or what "auto" found in the file: BiLLa Desktop's
  * metadata, a chat template that renders BiLLa's prompt, no chat template at all (BiLLa's is the best guess for a
@@ -83,7 +86,9 @@ export const PROMPT_FORMAT_REASONS = ["chosen", "billa-metadata", "billa-templat
 export const resolvedPromptFormatSchema = z.object({ format: z.enum(["billa", "model"]), reason: z.enum(PROMPT_FORMAT_REASONS) });
 export type ResolvedPromptFormat = z.infer<typeof resolvedPromptFormatSchema>;
 
-export const modelEntrySchema = z.object({
+/** A GGUF file on this computer, run by llama.cpp in this app. */
+export const localModelEntrySchema = z.object({
+  kind: z.literal("local"),
   id: z.string(),
   name: z.string(),
   path: z.string(),
@@ -105,7 +110,10 @@ export const modelEntrySchema = z.object({
   chatTemplate: z.string().nullable(),
   addedAt: z.string(),
 });
+/** A library entry: a GGUF on this computer, or a model on a remote OpenAI-compatible server (contract/remote.ts). */
+export const modelEntrySchema = z.discriminatedUnion("kind", [localModelEntrySchema, remoteModelEntrySchema]);
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
+export type LocalModelEntry = z.infer<typeof localModelEntrySchema>;
 
 
 export const loadedModelSchema = z.object({
@@ -228,13 +236,13 @@ export const requests = {
   "models.installDemo": { input: noInput, output: z.object({ jobId: z.string() }) },
   "models.list": { input: noInput, output: z.object({ models: z.array(modelEntrySchema) }) },
   /** Adds a GGUF file: copied into the models folder, or registered where it is. */
-  "models.import": { input: z.object({ path, mode: z.enum(["copy", "register"]).default("copy") }).strict(), output: modelEntrySchema },
+  "models.import": { input: z.object({ path, mode: z.enum(["copy", "register"]).default("copy") }).strict(), output: localModelEntrySchema },
   "models.rename": { input: z.object({ id: z.string().min(1).max(200), name: z.string().trim().min(1).max(200) }).strict(), output: modelEntrySchema },
-  /** Removes the entry; a file in the models folder is deleted, an external file is left where it is. */
+  /** Removes the entry; a file in the models folder is deleted, an external file is left where it is, a remote model's key is forgotten. */
   "models.delete": { input: z.object({ id: z.string().min(1).max(200) }).strict(), output: z.object({ deleted: z.boolean() }) },
   "models.setDefault": { input: z.object({ id: z.string().min(1).max(200) }).strict(), output: modelEntrySchema },
   /** Remembers which prompt format chats with this model use. */
-  "models.setPromptFormat": { input: z.object({ id: entryId, promptFormat: z.enum(PROMPT_FORMATS) }).strict(), output: modelEntrySchema },
+  "models.setPromptFormat": { input: z.object({ id: entryId, promptFormat: z.enum(PROMPT_FORMATS) }).strict(), output: localModelEntrySchema },
   /** Whether a model fits this computer's memory with these settings, before loading it. */
   "runtime.estimate": { input: z.object(modelOptions).strict().refine(oneModel, oneModelMessage), output: memoryEstimateSchema },
   /** Loads a model (unloading the current one first); progress arrives as `model.loadProgress` events. */
@@ -257,11 +265,16 @@ export const requests = {
     input: noInput,
     output: z.object({ loaded: loadedModelSchema.nullable(), generating: z.string().nullable(), queued: z.number().int().nonnegative() }),
   },
-  /** Answers `question` after `history`; the text streams as `generation.chunk` events meanwhile. */
+  /**
+   * Answers `question` after `history` without saving anything; the text streams as `generation.chunk` events
+   * meanwhile. With `modelId`, that library model answers (a local one is loaded first; a remote one is asked over
+   * HTTP); without it, the loaded model.
+   */
   "chat.generate": {
     input: z
       .object({
         conversationId: z.string().min(1).max(200),
+        modelId: entryId.optional(),
         messageId: z.string().min(1).max(200),
         history: z.array(turnSchema).max(10_000),
         question: z.string().min(1).max(1_000_000),
@@ -403,6 +416,7 @@ export const requests = {
   /** Opens an http(s) link in the system browser; any other scheme is refused. */
   "shell.openExternal": { input: z.object({ url: z.url({ protocol: /^https?$/ }).max(2048) }).strict(), output: z.object({ opened: z.boolean() }) },
   ...downloadRequests,
+  ...remoteRequests,
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 const id = z.string().min(1).max(200);

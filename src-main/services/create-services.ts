@@ -1,7 +1,7 @@
 // The one factory that builds the services. Electron, web mode, the CLI and the tests all call it
 // with their own data directory, so they build exactly the same thing.
 import { mkdirSync } from "node:fs";
-import type { AppInfo, ModelEntry, RawApi } from "../contract/api.js";
+import type { AppInfo, PromptFormat, RawApi } from "../contract/api.js";
 import { BillaError } from "../contract/errors.js";
 import { ApiAnswers } from "./api-server/api-answers.js";
 import { ApiServerService, type ApiServerListen } from "./api-server/api-server-service.js";
@@ -15,6 +15,8 @@ import { DownloadService } from "./download/download-service.js";
 import { EventBus } from "./event-bus.js";
 import { createFileLogger, type Logger } from "./logger.js";
 import { ModelLibrary } from "./models/model-library.js";
+import { DEFAULT_REMOTE_TIMEOUTS, type RemoteTimeouts } from "./remote/remote-client.js";
+import { RemoteService } from "./remote/remote-service.js";
 import { LlamaRuntime, type GpuPreference } from "./runtime/llama-runtime.js";
 import { openDatabase } from "./storage/database.js";
 import { ChatService } from "./history/chat-service.js";
@@ -55,6 +57,8 @@ export interface ServiceOptions {
   listenApi?: ApiServerListen;
   /** API requests that may wait behind the one being answered before more are refused (503). */
   apiQueueLength?: number;
+  /** How long remote models' servers may keep silent (tests shorten the waits). */
+  remoteTimeouts?: Partial<RemoteTimeouts>;
 }
 
 export interface Services {
@@ -82,7 +86,8 @@ export function createServices(options: ServiceOptions): Services {
   const runtime = new LlamaRuntime(paths.sequenceStates, options.gpu ?? settings.get().gpu, (modelPath, progress) => events.emit("model.loadProgress", { modelPath, progress }), logger);
   const system = new SystemService(runtime, APP_VERSION);
   const conversions = new ConversionService(events, logger, async (path) => (await models.import(path, "register")).id);
-  const chat = new ChatService(history, runtime, models, settings, events);
+  const remote = new RemoteService(models, { ...DEFAULT_REMOTE_TIMEOUTS, ...options.remoteTimeouts }, logger);
+  const chat = new ChatService(history, runtime, remote, models, settings, events);
   const downloads = new DownloadService({
     events,
     logger,
@@ -98,7 +103,7 @@ export function createServices(options: ServiceOptions): Services {
   const apiServer = new ApiServerService(settings, new ApiAnswers(runtime, models, settings, chat, apiQueue), apiQueue, events, logger, options.listenApi ?? null);
 
   /** The file behind a request's model: a library entry (with its prompt-format choice) or a path. */
-  async function chosenModel(input: { modelId?: string | undefined; modelPath?: string | undefined; promptFormat?: ModelEntry["promptFormat"] | undefined }) {
+  async function chosenModel(input: { modelId?: string | undefined; modelPath?: string | undefined; promptFormat?: PromptFormat | undefined }) {
     const entry = input.modelId === undefined ? null : await models.loadable(input.modelId);
     const modelPath = entry?.path ?? input.modelPath;
     if (modelPath === undefined) throw new BillaError("invalid_input", "Choose a model: a library entry or a GGUF file.");
@@ -124,8 +129,8 @@ export function createServices(options: ServiceOptions): Services {
       "runtime.load": async (input) => runtime.load({ ...input, ...(await chosenModel(input)) }),
       "runtime.unload": () => runtime.unload(),
       "runtime.state": async () => runtime.state(),
-      "chat.generate": ({ conversationId, messageId, history, question, sampling }) =>
-        runtime.generate({
+      "chat.generate": ({ conversationId, modelId, messageId, history, question, sampling }) =>
+        chat.generateUnsaved(modelId, {
           conversationId,
           history,
           question,
@@ -136,7 +141,7 @@ export function createServices(options: ServiceOptions): Services {
       "chat.send": (input) => chat.send(input),
       "chat.regenerate": (input) => chat.regenerate(input),
       "chat.edit": (input) => chat.edit(input),
-      "chat.stop": async ({ conversationId }) => runtime.stop(conversationId),
+      "chat.stop": async ({ conversationId }) => chat.stop(conversationId),
       "history.list": async (input) => ({ conversations: history.list(input) }),
       "history.get": async ({ id }) => ({ conversation: history.conversation(id), messages: history.messages(id) }),
       "history.create": async ({ title, modelId, sampling }) => history.create({ title, modelId, sampling: sampling ?? settings.get().sampling }),
@@ -158,7 +163,7 @@ export function createServices(options: ServiceOptions): Services {
       "quality.exportComparison": async ({ comparison, format }) => exportComparison(comparison, format),
       "history.backup": ({ outPath }) => backupDatabase(db, outPath),
       "history.restoreBackup": async ({ path }) => {
-        if (runtime.state().generating !== null) throw new BillaError("busy", "An answer is being written; stop it before restoring a backup.");
+        if (chat.answering) throw new BillaError("busy", "An answer is being written; stop it before restoring a backup.");
         const { previousSavedTo } = await restoreDatabase(db, path, paths.backups);
         history.recoverInterrupted();
         events.emit("history.changed", { conversationIds: [] });
@@ -181,12 +186,16 @@ export function createServices(options: ServiceOptions): Services {
       "download.resume": ({ downloadId }) => downloads.resume(downloadId),
       "download.cancel": ({ downloadId, discard }) => downloads.cancel(downloadId, discard),
       "download.list": () => downloads.list(),
+      "models.addRemote": (input) => remote.add(input),
+      "models.listRemoteModels": (input) => remote.listModels(input),
+      "models.checkRemote": ({ id }) => remote.check(id),
     },
     events,
     logger,
   );
 
   async function dispose(): Promise<void> {
+    await chat.dispose();
     await downloads.dispose();
     await apiServer.dispose();
     await conversions.dispose();

@@ -48,9 +48,10 @@ function visibleUiText(page: Page): Promise<string> {
   return page.evaluate(() => {
     const clone = document.body.cloneNode(true) as HTMLElement;
     for (const element of clone.querySelectorAll('[translate="no"], [lang="en"], script, style')) element.remove();
-    const labels = [...document.querySelectorAll("[aria-label], [title], [placeholder]")].flatMap((element) =>
-      ["aria-label", "title", "placeholder"].map((name) => element.getAttribute(name) ?? ""),
-    );
+    // Labels of data fields (marked translate="no", e.g. an example address as placeholder) are data too.
+    const labels = [...document.querySelectorAll("[aria-label], [title], [placeholder]")]
+      .filter((element) => !element.closest('[translate="no"]'))
+      .flatMap((element) => ["aria-label", "title", "placeholder"].map((name) => element.getAttribute(name) ?? ""));
     return `${clone.innerText}\n${labels.join("\n")}`;
   });
 }

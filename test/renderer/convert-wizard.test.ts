@@ -117,8 +117,8 @@ describe("the conversion wizard", SLOW, () => {
     expect(answer.textContent?.trim()).toBe(expected);
     expect(screen.getByTestId("registered").textContent).toContain("billa-demo");
     const models = (await api.invoke("models.list", {})).models;
-    const entry = models.find((model) => model.path === outPath)!;
-    expect(entry.location).toBe("library");
+    const entry = models.find((model) => model.kind === "local" && model.path === outPath)!;
+    expect(entry).toMatchObject({ kind: "local", location: "library" });
     expect((await api.invoke("runtime.state", {})).loaded?.modelId).toBe(entry.id);
 
     await fireEvent.click(screen.getByRole("button", { name: "Start chatting" }));

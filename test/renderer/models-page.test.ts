@@ -123,7 +123,7 @@ describe("the Models page", SLOW, () => {
     await inCard.findByRole("heading", { name: "Renamed copy" });
 
     await fireEvent.change(inCard.getByRole("combobox", { name: "Prompt format" }), { target: { value: "model" } });
-    await waitFor(async () => expect((await api.invoke("models.list", {})).models.find((m) => m.id === other.id)?.promptFormat).toBe("model"));
+    await waitFor(async () => expect((await api.invoke("models.list", {})).models.find((m) => m.id === other.id)).toMatchObject({ promptFormat: "model" }));
 
     await fireEvent.click(inCard.getByRole("button", { name: "Make default" }));
     await inCard.findByText("Default");

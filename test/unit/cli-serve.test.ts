@@ -1,12 +1,12 @@
 // `billa serve` as a script runs it: one line once it is ready, the API answering with the key it printed (or
 // the one given by flag or BILLA_API_KEY), and a clean exit on SIGINT and SIGTERM.
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServices } from "../../src-main/services/create-services.js";
 import { BILLA } from "../support/billa-cli.js";
+import { READY, startBillaServe } from "../support/billa-serve.js";
 import { golden } from "../support/demo.js";
 import { makeDemoGguf } from "../support/demo-gguf.js";
 import { messagesOf } from "../support/openai-api.js";
@@ -20,18 +20,8 @@ beforeAll(async () => {
 });
 afterAll(() => temp.remove());
 
-const READY = /^Serving (.+) at (http:\/\/127\.0\.0\.1:(\d+)\/v1) \(API key: (\S+)\)$/;
-
-/** Starts `billa serve` and waits for its one line; resolves with what it said. */
-async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcessWithoutNullStreams; line: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [BILLA, "--data-dir", temp.path, "serve", "--threads", "1", ...args], { env: { ...process.env, BILLA_API_KEY: "", ...env } });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const lines = createInterface({ input: child.stdout });
-  const [line] = (await Promise.race([once(lines, "line"), once(child, "exit").then(() => [null])])) as [string | null];
-  if (line === null) throw new Error(`billa serve exited before it was ready: ${stderr}`);
-  return { child, line, stderr: () => stderr };
-}
+/** Starts `billa serve` in this test's data folder. */
+const serve = (args: string[], env: NodeJS.ProcessEnv = {}) => startBillaServe(temp.path, args, env);
 
 describe("billa serve", () => {
   it("prints one line once ready, serves with the key it made, and exits cleanly on SIGTERM", async () => {

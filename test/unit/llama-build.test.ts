@@ -3,6 +3,7 @@
 // from a child process by mounting an empty folder over node-llama-cpp's local builds in a mount namespace of its
 // own (root only), so the prebuilt path is tested even where the build exists; the threaded path runs where it does.
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -21,7 +22,8 @@ async function billaInfo(hideLocalBuilds: boolean): Promise<SystemInfo["llama"]>
   const temp = makeTempDir("billa-llama-build-");
   try {
     const info = [process.execPath, BILLA, "--data-dir", temp.path, "info"];
-    const { stdout } = hideLocalBuilds
+    // Where no local build was ever made (a fresh install) there is nothing to hide.
+    const { stdout } = hideLocalBuilds && existsSync(LOCAL_BUILDS)
       ? await run("unshare", ["--mount", "--propagation", "private", "sh", "-c", `mount -t tmpfs tmpfs "$0" && exec "$@"`, LOCAL_BUILDS, ...info])
       : await run(info[0]!, info.slice(1));
     return (JSON.parse(stdout) as SystemInfo).llama;

@@ -10,6 +10,7 @@ import { readHfConfig } from "../../src-main/services/conversion/checkpoint/hf-c
 import { GgufValueType, LlamaFileType, TokenType, type GgufKv } from "../../src-main/services/conversion/gguf/gguf-types.js";
 import { llamaMetadata, type LlamaMetadataInput } from "../../src-main/services/conversion/gguf/llama-metadata.js";
 import { readSentencePieceModel } from "../../src-main/services/conversion/tokenizer/sentencepiece-model.js";
+import { billaPromptText } from "../../src-main/services/runtime/billa-chat-wrapper.js";
 
 const BILLA_DEMO = join(DEMO_DIR, "billa-demo");
 const golden = JSON.parse(readFileSync(join(DEMO_DIR, "golden.json"), "utf8")) as {
@@ -103,10 +104,10 @@ describe("the chat template, rendered by node-llama-cpp's Jinja chat wrapper", (
     }
   });
 
-  it("has no system role, so a system message is folded into the first user message", () => {
-    expect(wrapper.settings.supportsSystemMessages).toBe(false);
+  it("reads a system message as the app's API does: its text and \\n before the first Human: line", () => {
+    expect(wrapper.settings.supportsSystemMessages).toBe(true);
     const prompt = render([{ type: "system", text: "Be brief." }, ...conversation([{ question: "Hi" }])]);
-    expect(prompt).toMatch(/^\[BOS\]Human: [^\n]*\n\nBe brief\.[\s\S]*\n\nHi\nAssistant: $/);
+    expect(prompt).toBe(`[BOS]${billaPromptText([], "Hi", "Be brief.")}`);
   });
 });
 

@@ -1,7 +1,7 @@
 // Which prompt format "auto" gives a GGUF, and why: BiLLa's for BiLLa Desktop's files, for a template that renders
 // BiLLa's prompt, and for files without any template; another model's own template otherwise.
 import { describe, expect, it } from "vitest";
-import { BILLA_CHAT_TEMPLATE } from "../../src-main/services/conversion/gguf/llama-metadata.js";
+import { BILLA_CHAT_TEMPLATE } from "../../src-main/services/models/billa-chat-template.js";
 import { isBillaTemplate, resolvePromptFormat } from "../../src-main/services/models/prompt-format.js";
 
 /** Qwen/ChatML, as many downloaded GGUFs carry it. */

@@ -5,7 +5,7 @@
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ModelEntry, QualityMeasurement } from "../../src-main/contract/api.js";
+import type { LocalModelEntry, QualityMeasurement } from "../../src-main/contract/api.js";
 import { createServices, type Services } from "../../src-main/services/create-services.js";
 import { golden, llamaCppGguf } from "../support/demo.js";
 import { compareAnswers, measureQuality, reportOf } from "../support/quality-jobs.js";
@@ -14,7 +14,7 @@ import { makeTempDir } from "../support/temp-dir.js";
 const temp = makeTempDir("billa-quality-");
 const files = makeTempDir("billa-quality-files-");
 let services: Services;
-const entries: Record<string, ModelEntry> = {};
+const entries: Record<string, LocalModelEntry> = {};
 /** The demo model's texts are long at its tiny vocabulary; a few chunks keep each run to seconds. */
 const SHORT = { contextSize: 256, chunks: 6 } as const;
 
@@ -26,7 +26,7 @@ async function invoke<T>(name: string, input: unknown): Promise<T> {
 
 beforeAll(async () => {
   services = createServices({ dataDir: temp.path, transport: "cli", gpu: "cpu" });
-  for (const type of ["f16", "q8_0", "q4_k_m"]) entries[type] = await invoke<ModelEntry>("models.import", { path: llamaCppGguf(type), mode: "register" });
+  for (const type of ["f16", "q8_0", "q4_k_m"]) entries[type] = await invoke<LocalModelEntry>("models.import", { path: llamaCppGguf(type), mode: "register" });
 });
 afterAll(async () => {
   await services.dispose();
@@ -90,7 +90,7 @@ describe("quality measurements on the demo model", () => {
     expect(results.map((r) => r.text.id).sort()).toEqual(["builtin:en", "builtin:zh"]);
     expect(results[0]).toMatchObject({ contextSize: 256, appVersion: "0.1.0", modelPath: entries["q4_k_m"]!.path, fileType: "Q4_K_M" });
     expect(results[0]!.text.sha256).toMatch(/^[0-9a-f]{64}$/);
-    const copy = await invoke<ModelEntry>("models.import", { path: llamaCppGguf("q6_k"), mode: "register" });
+    const copy = await invoke<LocalModelEntry>("models.import", { path: llamaCppGguf("q6_k"), mode: "register" });
     reportOf((await measureQuality(services.api, { models: [{ modelPath: copy.path }], texts: [{ builtin: "en" }], ...SHORT })).outcome);
     expect((await invoke<{ results: QualityMeasurement[] }>("quality.results", { modelIds: [copy.id] })).results).toHaveLength(1);
     await invoke("models.delete", { id: copy.id });

@@ -64,10 +64,10 @@ export class ApiAnswers {
     private readonly queue: RequestQueue,
   ) {}
 
-  /** The library's usable models, the loaded one marked (a file loaded by path is listed too). */
+  /** The library's usable models on this computer, the loaded one marked (a file loaded by path is listed too). */
   async list(): Promise<ApiModel[]> {
     const loaded = this.runtime.state().loaded;
-    const entries = (await this.models.list()).filter((entry) => entry.status === "ok");
+    const entries = (await this.models.list()).filter((entry) => entry.kind === "local" && entry.status === "ok");
     const listed: ApiModel[] = entries.map((entry) => ({
       id: entry.id,
       name: entry.name,

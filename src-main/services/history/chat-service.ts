@@ -1,11 +1,13 @@
-// Chatting in saved conversations: a question is stored, answered by the runtime with the conversation's
-// branch as history, and the answer is saved while it streams and once more with its outcome.
+// Chatting in saved conversations: a question is stored, answered with the conversation's branch as history by its
+// model (on this computer through the runtime, or on a remote server), and the answer is saved while it streams and
+// once more with its outcome. Both kinds of model go through the same code here: events, stop, history, stats.
 import type { Conversation, GenerationStats, Message, RequestParams, Sampling, Turn } from "../../contract/api.js";
 import { branchOf } from "../../contract/conversation-tree.js";
 import { BillaError } from "../../contract/errors.js";
 import type { EventBus } from "../event-bus.js";
 import type { ModelLibrary } from "../models/model-library.js";
-import type { GenerationRequest, LlamaRuntime } from "../runtime/llama-runtime.js";
+import type { RemoteService } from "../remote/remote-service.js";
+import type { GenerationRequest, GenerationResult, LlamaRuntime } from "../runtime/llama-runtime.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { HistoryStore } from "./history-store.js";
 import { StreamingAnswer } from "./streaming-answer.js";
@@ -27,10 +29,20 @@ export interface ApiConversationRequest extends AnswerOptions {
   sampling: Sampling;
 }
 
+/** What answers: the library model's name (as its answers are signed) and how it generates. */
+interface Answerer {
+  name: string;
+  generate(request: GenerationRequest): Promise<GenerationResult>;
+}
+
 export class ChatService {
+  /** Answers being written, by conversation, so that closing waits until each is saved. */
+  readonly #inFlight = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly store: HistoryStore,
     private readonly runtime: LlamaRuntime,
+    private readonly remote: RemoteService,
     private readonly models: ModelLibrary,
     private readonly settings: SettingsStore,
     private readonly events: EventBus,
@@ -69,26 +81,70 @@ export class ChatService {
     }
     const question = this.store.addQuestion(conversation.id, undefined, request.question);
     let stats: GenerationStats | null = null;
-    const answer = await this.#answer(question, modelName, true, { ...request, onStats: (value) => (stats = value) });
+    const answer = await this.#answer(question, this.#local(modelName), true, { ...request, onStats: (value) => (stats = value) });
     return { answer, stats };
   }
 
-  /** Checks before anything is saved: the conversation exists and is free, and a model is loaded for it. */
-  async #prepare(conversationId: string): Promise<string> {
-    const conversation = this.store.conversation(conversationId);
-    if (conversation.deletedAt !== null) throw new BillaError("not_found", "This conversation was deleted; restore it first.");
-    if (this.runtime.isAnswering(conversationId)) throw new BillaError("busy", "This conversation is already answering; stop it first.");
-    return this.ensureModel(conversation.modelId);
+  /**
+   * An answer saved nowhere (`chat.generate`: `billa answer`, `billa chat --no-save`, the wizard's check): by the
+   * library model `modelId` (a local one loaded first, a remote one asked over HTTP), else by the loaded model.
+   */
+  generateUnsaved(modelId: string | undefined, request: GenerationRequest): Promise<GenerationResult> {
+    if (this.isAnswering(request.conversationId)) return Promise.reject(new BillaError("busy", "This conversation is already answering; stop it first."));
+    return this.#track(request.conversationId, async () => {
+      const answerer = modelId === undefined ? this.#local("") : await this.answererFor(modelId);
+      return answerer.generate(request);
+    });
   }
 
-  async #answer(question: Message, modelName: string, questionIsNew: boolean, options: AnswerOptions & { onStats?: (stats: GenerationStats) => void } = {}): Promise<Message> {
+  /** Stops the conversation's answer (local or remote); the text so far is kept. */
+  stop(conversationId: string): { stopped: boolean } {
+    const local = this.runtime.stop(conversationId).stopped;
+    const remote = this.remote.stop(conversationId).stopped;
+    return { stopped: local || remote };
+  }
+
+  isAnswering(conversationId: string): boolean {
+    return this.#inFlight.has(conversationId) || this.runtime.isAnswering(conversationId) || this.remote.isAnswering(conversationId);
+  }
+
+  /** Whether any answer is being written (a backup must not be restored under it). */
+  get answering(): boolean {
+    return this.#inFlight.size > 0 || this.runtime.state().generating !== null;
+  }
+
+  /** Stops every answer and waits until each is saved as it ended. */
+  async dispose(): Promise<void> {
+    for (const conversationId of this.#inFlight.keys()) this.stop(conversationId);
+    await Promise.allSettled(this.#inFlight.values());
+  }
+
+  #track<T>(conversationId: string, work: () => Promise<T>): Promise<T> {
+    const running = work().finally(() => this.#inFlight.delete(conversationId));
+    this.#inFlight.set(conversationId, running);
+    return running;
+  }
+
+  /** Checks before anything is saved: the conversation exists and is free, and its model is ready (a local one loaded). */
+  async #prepare(conversationId: string): Promise<Answerer> {
+    const conversation = this.store.conversation(conversationId);
+    if (conversation.deletedAt !== null) throw new BillaError("not_found", "This conversation was deleted; restore it first.");
+    if (this.isAnswering(conversationId)) throw new BillaError("busy", "This conversation is already answering; stop it first.");
+    return this.answererFor(conversation.modelId);
+  }
+
+  #answer(question: Message, answerer: Answerer, questionIsNew: boolean, options: AnswerOptions & { onStats?: (stats: GenerationStats) => void } = {}): Promise<Message> {
+    return this.#track(question.conversationId, () => this.#answerNow(question, answerer, questionIsNew, options));
+  }
+
+  async #answerNow(question: Message, answerer: Answerer, questionIsNew: boolean, options: AnswerOptions & { onStats?: (stats: GenerationStats) => void }): Promise<Message> {
     const conversation = this.store.conversation(question.conversationId);
     const history = turnsBefore(branchOf(this.store.messages(conversation.id), question.id));
-    let answer = this.store.beginAnswer(conversation.id, question.id, modelName);
+    let answer = this.store.beginAnswer(conversation.id, question.id, answerer.name);
     this.events.emit("generation.started", { conversationId: conversation.id, question: questionIsNew ? question : null, answer });
     const streaming = new StreamingAnswer((text) => this.store.saveStreamingText(answer.id, text));
     try {
-      const result = await this.runtime.generate({
+      const result = await answerer.generate({
         conversationId: conversation.id,
         system: options.system,
         history,
@@ -122,16 +178,45 @@ export class ChatService {
     return answer;
   }
 
-  /** This library model (null: the loaded one, else the library's default), loaded if it is not; returns its name. */
+  /**
+   * What answers with this library model (null: the loaded one, else the library's default): a remote model's server,
+   * or a model on this computer, loaded first if it is not.
+   */
+  async answererFor(wanted: Conversation["modelId"]): Promise<Answerer> {
+    const loaded = this.runtime.state().loaded;
+    if (loaded && (wanted === null || loaded.modelId === wanted)) return this.#local(loaded.name);
+    const entry = wanted === null ? await this.#defaultEntry() : await this.models.entry(wanted);
+    if (entry.kind === "remote") return { name: entry.name, generate: (request) => this.remote.answer(entry.id, request) };
+    return this.#local(await this.#load(entry.id));
+  }
+
+  /**
+   * This model on this computer (null: the loaded one, else the library's default), loaded if it is not; returns its
+   * name. The local API serves only models on this computer: a remote one is refused.
+   */
   async ensureModel(wanted: Conversation["modelId"]): Promise<string> {
     const loaded = this.runtime.state().loaded;
     if (loaded && (wanted === null || loaded.modelId === wanted)) return loaded.name;
-    const modelId = wanted ?? (await this.models.list()).find((entry) => entry.isDefault && entry.status === "ok")?.id;
-    if (modelId === undefined) {
-      throw new BillaError("not_found", "There is no model to answer with yet. Add one on the Models page, convert BiLLa's weights, or try the demo model.");
+    const entry = wanted === null ? await this.#defaultEntry() : await this.models.entry(wanted);
+    if (entry.kind === "remote") {
+      throw new BillaError("invalid_input", `"${entry.name}" is a remote model on ${entry.baseUrl}; only models on this computer can be served here. Load one, or name it.`);
     }
+    return this.#load(entry.id);
+  }
+
+  async #defaultEntry() {
+    const entry = (await this.models.list()).find((candidate) => candidate.isDefault && (candidate.kind === "remote" || candidate.status === "ok"));
+    if (!entry) throw new BillaError("not_found", "There is no model to answer with yet. Add one on the Models page, convert BiLLa's weights, or try the demo model.");
+    return entry;
+  }
+
+  async #load(modelId: string): Promise<string> {
     const { path, promptFormat } = await this.models.loadable(modelId);
     const { gpuLayers, contextSize } = this.settings.get();
     return (await this.runtime.load({ modelId, modelPath: path, promptFormat, gpuLayers, contextSize, flashAttention: false })).name;
+  }
+
+  #local(name: string): Answerer {
+    return { name, generate: (request) => this.runtime.generate(request) };
   }
 }

@@ -4,7 +4,7 @@
 // Desktop's own metadata or a template that renders BiLLa's prompt mean BiLLa, and so does no template at all
 // (a LLaMA-family file without one has no better guess); only a file with another model's template keeps it.
 import { Template } from "@huggingface/jinja";
-import type { ModelEntry, ResolvedPromptFormat } from "../../contract/api.js";
+import type { PromptFormat, ResolvedPromptFormat } from "../../contract/api.js";
 import { Keys, metadataValue } from "../conversion/gguf/gguf-types.js";
 
 /** What the file says about its prompt format. */
@@ -44,7 +44,7 @@ export function isBillaTemplate(template: string): boolean {
   return rendered === PROBE.prompt || rendered === PROBE.bos + PROBE.prompt;
 }
 
-export function resolvePromptFormat(choice: ModelEntry["promptFormat"], facts: PromptFacts): ResolvedPromptFormat {
+export function resolvePromptFormat(choice: PromptFormat, facts: PromptFacts): ResolvedPromptFormat {
   if (choice !== "auto") return { format: choice, reason: "chosen" };
   if (facts.hasBillaMetadata) return { format: "billa", reason: "billa-metadata" };
   if (facts.chatTemplate === null) return { format: "billa", reason: "no-template" };

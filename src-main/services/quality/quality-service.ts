@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import type { Comparison, GenerationStats, ModelEntry, QualityMeasurement, QualityPlan, QualityReport, RequestParams } from "../../contract/api.js";
+import type { Comparison, GenerationStats, LocalModelEntry, PromptFormat, QualityMeasurement, QualityPlan, QualityReport, RequestParams } from "../../contract/api.js";
 import { samplingSchema } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
 import type { EventBus } from "../event-bus.js";
@@ -30,7 +30,7 @@ interface ResolvedModel {
   name: string;
   fileType: string | null;
   sizeBytes: number;
-  promptFormat: ModelEntry["promptFormat"];
+  promptFormat: PromptFormat;
   architecture: string | null;
   parameterCount: number | null;
 }
@@ -90,7 +90,10 @@ export class QualityService {
   constructor(private readonly options: QualityServiceOptions) {}
 
   async #resolve(choice: ModelChoice): Promise<ResolvedModel> {
-    const entry = choice.modelId !== undefined ? await this.options.models.get(choice.modelId) : await this.options.models.byPath(choice.modelPath!);
+    const entry = choice.modelId !== undefined ? await this.options.models.entry(choice.modelId) : await this.options.models.byPath(choice.modelPath!);
+    if (entry?.kind === "remote") {
+      throw new BillaError("invalid_input", `"${entry.name}" runs on ${entry.baseUrl}: quality is measured on GGUF files on this computer.`);
+    }
     if (entry) {
       const { path, promptFormat } = await this.options.models.loadable(entry.id);
       return { modelId: entry.id, path, name: entry.name, fileType: entry.fileType, sizeBytes: entry.sizeBytes, promptFormat, architecture: entry.architecture, parameterCount: entry.parameterCount };
@@ -119,7 +122,7 @@ export class QualityService {
     if (choice !== "auto") return this.#resolve(choice);
     const family = models[0]!;
     const candidates = (await this.options.models.list())
-      .filter((entry) => entry.status === "ok" && BASE_FILE_TYPES.includes(entry.fileType ?? "") && entry.architecture === family.architecture && entry.parameterCount === family.parameterCount)
+      .filter((entry): entry is LocalModelEntry => entry.kind === "local" && entry.status === "ok" && BASE_FILE_TYPES.includes(entry.fileType ?? "") && entry.architecture === family.architecture && entry.parameterCount === family.parameterCount)
       .sort((a, b) => BASE_FILE_TYPES.indexOf(a.fileType!) - BASE_FILE_TYPES.indexOf(b.fileType!));
     if (candidates.length === 0) {
       notes.push(`No F16, BF16 or Q8_0 file of ${family.name} is in the library, so there is no KL divergence to show. Add one, or choose a base.`);

@@ -23,7 +23,7 @@ import {
   type LlamaGpuType,
   type LlamaModel,
 } from "node-llama-cpp";
-import type { GenerationStats, LoadedModel, MemoryEstimate, ModelEntry, RequestParams, ResolvedPromptFormat, Sampling, SystemInfo, Turn } from "../../contract/api.js";
+import type { GenerationStats, LoadedModel, MemoryEstimate, PromptFormat, RequestParams, ResolvedPromptFormat, Sampling, SystemInfo, Turn } from "../../contract/api.js";
 import { BillaError } from "../../contract/errors.js";
 import { promptFactsOf, resolvePromptFormat } from "../models/prompt-format.js";
 import { isProcessAlive } from "../system/process-alive.js";
@@ -46,7 +46,7 @@ type ModelChoice = "modelId" | "modelPath" | "promptFormat";
 export interface LoadOptions extends Omit<RequestParams<"runtime.load">, ModelChoice> {
   modelId: string | null;
   modelPath: string;
-  promptFormat: ModelEntry["promptFormat"];
+  promptFormat: PromptFormat;
 }
 
 export interface EstimateOptions extends Omit<RequestParams<"runtime.estimate">, ModelChoice> {
@@ -58,7 +58,7 @@ export interface OwnModelOptions {
   modelPath: string;
   gpuLayers: RequestParams<"runtime.load">["gpuLayers"];
   contextSize: number;
-  promptFormat: ModelEntry["promptFormat"];
+  promptFormat: PromptFormat;
   /** What the job is, for the `busy` answer chats get meanwhile, e.g. "A quality measurement". */
   job: string;
 }

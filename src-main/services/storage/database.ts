@@ -5,19 +5,31 @@ import { BillaError } from "../../contract/errors.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import type { Migration } from "./migrations/migration.js";
 
-/** Applies the migrations newer than the database's `user_version`, each in its own transaction. */
+/**
+ * Applies the migrations newer than the database's `user_version`, each in its own transaction. Foreign keys are off
+ * meanwhile, as SQLite's procedure for changing a table asks: rebuilding a table (create, copy, drop, rename) would
+ * otherwise delete, by cascade, every row that refers to it. Each migration must leave them consistent.
+ */
 export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   const newest = migrations.at(-1)?.version ?? 0;
   if (current > newest) {
     throw new BillaError("bad_file", `The database was written by a newer BiLLa Desktop (schema ${current}, this one knows ${newest}). Update the app.`);
   }
-  for (const migration of migrations) {
-    if (migration.version <= current) continue;
-    db.transaction(() => {
-      migration.up(db);
-      db.pragma(`user_version = ${migration.version}`);
-    })();
+  const foreignKeys = db.pragma("foreign_keys", { simple: true }) === 1;
+  db.pragma("foreign_keys = OFF");
+  try {
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
+      db.transaction(() => {
+        migration.up(db);
+        const broken = db.pragma("foreign_key_check") as unknown[];
+        if (broken.length > 0) throw new Error(`migration ${migration.version} left ${broken.length} rows referring to nothing`);
+        db.pragma(`user_version = ${migration.version}`);
+      })();
+    }
+  } finally {
+    if (foreignKeys) db.pragma("foreign_keys = ON");
   }
 }
 

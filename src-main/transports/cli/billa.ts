@@ -6,6 +6,7 @@ import { CliError, printJson, request, withApi } from "./cli-support.js";
 import { addConversionCommands } from "./conversion-commands.js";
 import { addDownloadCommand } from "./download-commands.js";
 import { addHistoryCommands } from "./history-commands.js";
+import { addRemoteCommands } from "./remote-commands.js";
 import { addServeCommand } from "./serve-command.js";
 import { addQualityCommands } from "./quality-commands.js";
 
@@ -24,6 +25,7 @@ function createProgram(): Command {
   addConversionCommands(program);
   addChatCommands(program);
   addHistoryCommands(program);
+  addRemoteCommands(program);
   addServeCommand(program);
   addQualityCommands(program);
   return program;

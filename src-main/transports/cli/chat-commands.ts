@@ -1,19 +1,20 @@
 // `billa answer` (BiLLa's batch evaluation, as its get_model_answer.py) and `billa chat` (a conversation
-// in the terminal, or one JSON line per answer when stdin is piped).
+// in the terminal, or one JSON line per answer when stdin is piped), with a GGUF file or a library model: one on
+// this computer, or a remote one (`billa remote add`), whose server is asked for each answer.
 import { randomInt } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, truncateSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Option, type Command } from "commander";
-import type { GenerationStats, LoadedModel, ModelEntry, RawApi, Sampling, Turn } from "../../contract/api.js";
+import type { GenerationStats, LoadedModel, PromptFormat, RawApi, RemoteModelEntry, Sampling, Turn } from "../../contract/api.js";
 import { PROMPT_FORMATS, samplingSchema } from "../../contract/api.js";
-import { CliError, describePromptFormat, numberFlag, request, withApi } from "./cli-support.js";
+import { CliError, describePromptFormat, libraryModel, numberFlag, request, unencryptedWarning, withApi } from "./cli-support.js";
 
 export interface ModelFlags {
   modelPath?: string;
-  /** A library entry (`billa serve` only). */
+  /** A library entry, by id or name. */
   model?: string;
   /** Unset: "auto" for a file, the entry's own choice for a library model. */
-  promptFormat?: ModelEntry["promptFormat"];
+  promptFormat?: PromptFormat;
   gpuLayers: string;
   contextSize: number;
   threads?: number;
@@ -31,8 +32,9 @@ interface SamplingFlags {
 
 const defaults = samplingSchema.parse({});
 
-export function addModelFlags(command: Command, { required = true } = {}): Command {
-  return (required ? command.requiredOption("--model-path <file>", "the GGUF model to load") : command)
+/** How a model on this computer is loaded (a remote model's server decides for itself). */
+export function addModelFlags(command: Command): Command {
+  return command
     .option("--gpu-layers <layers>", "layers on the GPU: auto, max or a number", "auto")
     .option("--context-size <tokens>", "the context size (BiLLa was trained on 2048)", numberFlag("--context-size", { integer: true, min: 256 }), 2048)
     .option("--threads <n>", "CPU threads (default: the cores this process may use)", numberFlag("--threads", { integer: true, min: 1 }))
@@ -83,6 +85,38 @@ export async function loadModel(api: RawApi, flags: ModelFlags): Promise<LoadedM
 function reportLoaded(loaded: LoadedModel): void {
   const where = loaded.gpu === null ? "CPU" : `${loaded.offloadedLayers}/${loaded.totalLayers} layers on ${loaded.gpu}`;
   process.stderr.write(`Loaded ${loaded.name} (${where}, threads: ${loaded.threads}); prompt format: ${describePromptFormat(loaded.resolvedPromptFormat)}\n`);
+}
+
+function reportRemote(entry: RemoteModelEntry): void {
+  process.stderr.write(`Answering with ${entry.name}: the model ${entry.remoteModel} at ${entry.baseUrl} (its server applies its own chat template)\n`);
+  if (entry.unencrypted) process.stderr.write(`${unencryptedWarning(entry.baseUrl)}\n`);
+}
+
+/** `--model` or `--model-path`, for the commands that answer. */
+function addModelChoice(command: Command): Command {
+  return addModelFlags(
+    command
+      .option("--model <name>", "a library model, by name or id: one on this computer, or a remote one (billa remote add)")
+      .option("--model-path <file>", "a GGUF file to load"),
+  );
+}
+
+/**
+ * Makes the flags' model ready to answer: a GGUF file or a local library model is loaded, a remote one is only
+ * announced (its server is asked for each answer). Resolves with the library entry's id, for the requests.
+ */
+async function useModel(api: RawApi, flags: ModelFlags): Promise<string | undefined> {
+  if ((flags.model === undefined) === (flags.modelPath === undefined)) {
+    throw new CliError("Give --model (a library model, on this computer or remote) or --model-path (a GGUF file): one of the two.");
+  }
+  if (flags.model === undefined) {
+    reportLoaded(await loadModel(api, flags));
+    return undefined;
+  }
+  const entry = await libraryModel(api, flags.model);
+  if (entry.kind === "remote") reportRemote(entry);
+  else reportLoaded(await loadModel(api, { ...flags, model: entry.id }));
+  return entry.id;
 }
 
 /** shortuuid's alphabet and length, as the answer_id of FastChat-style answer files. */
@@ -148,7 +182,7 @@ export function readQuestions(questionFile: string): { questions: { id: Question
 
 export function addChatCommands(program: Command): void {
   addSamplingFlags(
-    addModelFlags(
+    addModelChoice(
       program
         .command("answer")
         .description("answer a question file (jsonl: question_id, text) into an answer file, as BiLLa's get_model_answer.py; resumes where it stopped"),
@@ -165,10 +199,10 @@ export function addChatCommands(program: Command): void {
         const todo = questions.filter((question) => !done.has(JSON.stringify(question.id)));
         process.stderr.write(`${questions.length - todo.length} of ${questions.length} questions already answered; answering ${todo.length}.\n`);
         if (todo.length === 0) return;
-        reportLoaded(await loadModel(api, flags));
+        const modelId = await useModel(api, flags);
         const sampling = samplingOf(flags);
         for (const [index, question] of todo.entries()) {
-          const { text } = await request(api, "chat.generate", { conversationId: `answer-${String(question.id)}`, messageId: shortId(), history: [], question: question.text, sampling });
+          const { text } = await request(api, "chat.generate", { conversationId: `answer-${String(question.id)}`, modelId, messageId: shortId(), history: [], question: question.text, sampling });
           const answer = { question_id: question.id, text: text.trim(), answer_id: shortId(), model_id: flags.modelId, metadata: {} };
           appendFileSync(flags.answerFile, `${JSON.stringify(answer)}\n`);
           process.stderr.write(`[${index + 1}/${todo.length}] question ${String(question.id)} answered\n`);
@@ -176,12 +210,12 @@ export function addChatCommands(program: Command): void {
       }),
     );
 
-  addSamplingFlags(addModelFlags(program.command("chat").description("chat with a model; with piped input, each line is a turn and each answer a JSON line")))
+  addSamplingFlags(addModelChoice(program.command("chat").description("chat with a model; with piped input, each line is a turn and each answer a JSON line")))
     .option("--no-save", "do not save the conversation in the history (by default it shows up in the app)")
     .action((flags: ModelFlags & SamplingFlags & { save: boolean }) =>
       withApi(program, async (api) => {
-        reportLoaded(await loadModel(api, flags));
-        const conversation = await startConversation(api, samplingOf(flags), flags.save);
+        const modelId = await useModel(api, flags);
+        const conversation = await startConversation(api, modelId, samplingOf(flags), flags.save);
         if (process.stdin.isTTY) await interactiveChat(api, conversation);
         else await pipedChat(conversation);
       }),
@@ -196,9 +230,10 @@ interface TerminalConversation {
   restart(): Promise<void>;
 }
 
-async function startConversation(api: RawApi, sampling: Sampling, save: boolean): Promise<TerminalConversation> {
+/** A conversation with the library model `modelId` (undefined: the loaded file). */
+async function startConversation(api: RawApi, modelId: string | undefined, sampling: Sampling, save: boolean): Promise<TerminalConversation> {
   if (save) {
-    const create = async () => (await request(api, "history.create", { sampling })).id;
+    const create = async () => (await request(api, "history.create", { sampling, ...(modelId === undefined ? {} : { modelId }) })).id;
     let id = await create();
     return {
       get id() {
@@ -217,7 +252,7 @@ async function startConversation(api: RawApi, sampling: Sampling, save: boolean)
   return {
     id,
     async ask(question) {
-      const answer = await request(api, "chat.generate", { conversationId: id, messageId: shortId(), history, question, sampling });
+      const answer = await request(api, "chat.generate", { conversationId: id, modelId, messageId: shortId(), history, question, sampling });
       history.push({ question, answer: answer.text });
       return answer;
     },

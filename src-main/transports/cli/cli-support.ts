@@ -1,6 +1,6 @@
 // What every `billa` command shares: services built for one command, requests that fail as one line.
 import type { Command } from "commander";
-import type { RawApi, RequestInput, RequestName, RequestOutput, ResolvedPromptFormat } from "../../contract/api.js";
+import type { ModelEntry, RawApi, RequestInput, RequestName, RequestOutput, ResolvedPromptFormat } from "../../contract/api.js";
 import { createServices, type ServiceOptions, type Services } from "../../services/create-services.js";
 import { resolveDataDir } from "../../services/data-dir.js";
 
@@ -65,4 +65,17 @@ const PROMPT_FORMAT_REASONS: Record<ResolvedPromptFormat["reason"], string> = {
 /** "billa (no chat template in the file)" */
 export function describePromptFormat(resolved: ResolvedPromptFormat): string {
   return `${resolved.format} (${PROMPT_FORMAT_REASONS[resolved.reason]})`;
+}
+
+/** The library entry `wanted` names: its id, else its name. */
+export async function libraryModel(api: RawApi, wanted: string): Promise<ModelEntry> {
+  const { models } = await request(api, "models.list", {});
+  const entry = models.find((candidate) => candidate.id === wanted) ?? models.find((candidate) => candidate.name === wanted);
+  if (!entry) throw new CliError(`The library has no model "${wanted}". \`billa remote list\` lists the remote ones; --model-path FILE.gguf uses a file instead.`);
+  return entry;
+}
+
+/** Said wherever a remote model is plain http to another computer (`billa remote add`, `list`, `chat`, `answer`). */
+export function unencryptedWarning(baseUrl: string): string {
+  return `Warning: ${baseUrl} is plain http to another computer: questions, answers and the API key cross the network unencrypted. Use https:// if the server offers it.`;
 }

@@ -5,7 +5,7 @@ import type { RawApi } from "../../contract/api.js";
 import { LOOPBACK_HOST } from "../../services/api-server/api-server-service.js";
 import { startOpenAiServer } from "../openai-api/openai-server.js";
 import { addModelFlags, loadModel, type ModelFlags } from "./chat-commands.js";
-import { CliError, numberFlag, request, withApi } from "./cli-support.js";
+import { CliError, libraryModel, numberFlag, request, withApi } from "./cli-support.js";
 
 interface ServeFlags extends ModelFlags {
   port?: number;
@@ -27,7 +27,6 @@ export function addServeCommand(program: Command): void {
       .description("serve the OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models) until Ctrl+C")
       .option("--model <id>", "a library model, by id or name (default: the library's default model)")
       .option("--model-path <file>", "a GGUF file to serve instead of a library model"),
-    { required: false },
   )
     .option("--port <port>", "0 picks a free port (default: the port in the app's settings, 24552 unless changed)", numberFlag("--port", { integer: true, min: 0 }))
     .option("--host <address>", "0.0.0.0 serves other computers on the network too (they still need the key)", LOOPBACK_HOST)
@@ -42,7 +41,7 @@ export function addServeCommand(program: Command): void {
           const apiKey = flags.apiKey ?? (process.env["BILLA_API_KEY"] || null);
           if (apiKey !== null && !/^\S+$/.test(apiKey)) throw new CliError("The API key cannot be empty or contain spaces.");
           const stopped = untilStopped();
-          const modelId = flags.modelPath === undefined ? await libraryModel(api, flags.model) : undefined;
+          const modelId = flags.modelPath === undefined ? await servedModel(api, flags.model) : undefined;
           const model = await loadModel(api, { ...flags, ...(modelId === undefined ? {} : { model: modelId }) });
           const settings = await request(api, "settings.get", {});
           const status = await services.apiServer.serve({ host: flags.host, port: flags.port ?? settings.apiServer.port, apiKey }).catch((error: Error) => {
@@ -59,15 +58,15 @@ export function addServeCommand(program: Command): void {
     );
 }
 
-/** The library entry named by `--model` (its id or name), or the library's default model. */
-async function libraryModel(api: RawApi, wanted: string | undefined): Promise<string> {
-  const { models } = await request(api, "models.list", {});
+/** The library entry named by `--model` (its id or name), or the library's default model; one on this computer. */
+async function servedModel(api: RawApi, wanted: string | undefined): Promise<string> {
   if (wanted === undefined) {
-    const entry = models.find((candidate) => candidate.isDefault && candidate.status === "ok");
-    if (!entry) throw new CliError("There is no model to serve: give --model-path FILE.gguf, or --model with a library model's id or name.");
+    const { models } = await request(api, "models.list", {});
+    const entry = models.find((candidate) => candidate.isDefault && candidate.kind === "local" && candidate.status === "ok");
+    if (!entry) throw new CliError("There is no model on this computer to serve by default: give --model-path FILE.gguf, or --model with a library model's id or name.");
     return entry.id;
   }
-  const entry = models.find((candidate) => candidate.id === wanted) ?? models.find((candidate) => candidate.name === wanted);
-  if (!entry) throw new CliError(`The library has no model "${wanted}". \`billa serve --model-path FILE.gguf\` serves a file instead.`);
+  const entry = await libraryModel(api, wanted);
+  if (entry.kind === "remote") throw new CliError(`"${entry.name}" is a remote model on ${entry.baseUrl}: billa serve serves models on this computer. Give another --model, or --model-path.`);
   return entry.id;
 }

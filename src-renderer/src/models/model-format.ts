@@ -1,5 +1,5 @@
 // How model facts read in each language: counts, sizes and the memory-fit verdict.
-import type { MemoryEstimate, ModelEntry, ResolvedPromptFormat } from "../../../src-main/contract/api.js";
+import type { MemoryEstimate, PromptFormat, ResolvedPromptFormat } from "../../../src-main/contract/api.js";
 import type { I18n, MessageKey } from "../i18n/i18n.svelte.js";
 
 /** 6738415616 → "6.7B" in English, "67亿" in Chinese: the way each language counts parameters. */
@@ -18,7 +18,7 @@ export const FIT_LABELS: Record<MemoryEstimate["fit"], { key: MessageKey; tone: 
   "does-not-fit": { key: "models.fit.no", tone: "danger" },
 };
 
-export const PROMPT_FORMAT_LABELS: Record<ModelEntry["promptFormat"], MessageKey> = {
+export const PROMPT_FORMAT_LABELS: Record<PromptFormat, MessageKey> = {
   auto: "models.promptFormat.auto",
   billa: "models.promptFormat.billa",
   model: "models.promptFormat.model",
@@ -39,3 +39,6 @@ export function promptFormatText(i18n: I18n, resolved: ResolvedPromptFormat): st
     reason: i18n.t(PROMPT_FORMAT_REASONS[resolved.reason]),
   });
 }
+
+/** The protocols the unencrypted-connection warning names (values, not words to translate). */
+export const UNENCRYPTED_PARAMS = { http: "http", https: "https://" };

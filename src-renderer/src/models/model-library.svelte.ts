@@ -1,6 +1,19 @@
 // The model library and the runtime's state, kept for the app's life: a model dropped on the window or
 // opened by the OS is imported while another page is showing, and a load in progress survives a page change.
-import type { ApiClient, EventMessage, LoadedModel, MemoryEstimate, ModelEntry, RequestOutput } from "../../../src-main/contract/api.js";
+// Remote models' servers are asked whether they answer each time the library is shown.
+import type {
+  ApiClient,
+  EventMessage,
+  LoadedModel,
+  LocalModelEntry,
+  MemoryEstimate,
+  ModelEntry,
+  PromptFormat,
+  RemoteCheck,
+  RemoteModelEntry,
+  RequestInput,
+  RequestOutput,
+} from "../../../src-main/contract/api.js";
 import type { MessageKey } from "../i18n/i18n.svelte.js";
 import { errorCode, failureOf, type Failure } from "../shell/failure.js";
 
@@ -9,6 +22,8 @@ export type ImportMode = "copy" | "register";
 type RuntimeState = RequestOutput<"runtime.state">;
 
 export type Estimate = { status: "pending" } | { status: "ok"; estimate: MemoryEstimate } | { status: "failed"; failure: Failure };
+/** Whether a remote model's server answers: being asked, or its answer. */
+export type Reachability = { status: "pending" } | { status: "done"; check: RemoteCheck } | { status: "failed"; failure: Failure };
 
 export interface Notice {
   tone: "info" | "success" | "error";
@@ -24,6 +39,7 @@ export class ModelLibraryState {
   listFailure: Failure | null = $state(null);
   runtime: RuntimeState = $state({ loaded: null, generating: null, queued: 0 });
   estimates: Record<string, Estimate> = $state({});
+  reachability: Record<string, Reachability> = $state({});
   /** The entry being loaded, and how far (0–1) from `model.loadProgress`. */
   loading: { id: string; path: string; progress: number } | null = $state(null);
   importing = $state(false);
@@ -44,7 +60,7 @@ export class ModelLibraryState {
 
   isLoaded(entry: ModelEntry): boolean {
     const loaded = this.runtime.loaded;
-    return loaded !== null && (loaded.modelId === entry.id || (loaded.modelId === null && loaded.modelPath === entry.path));
+    return entry.kind === "local" && loaded !== null && (loaded.modelId === entry.id || (loaded.modelId === null && loaded.modelPath === entry.path));
   }
 
   useDefaults(gpuLayers: GpuLayers, contextSize: number): void {
@@ -72,7 +88,7 @@ export class ModelLibraryState {
   async estimateAll(): Promise<void> {
     const round = ++this.#estimateRound;
     const { gpuLayers, contextSize } = this;
-    const entries = this.models.filter((entry) => entry.status === "ok");
+    const entries = this.models.filter((entry) => entry.kind === "local" && entry.status === "ok");
     // Only entries without a result show "estimating": a re-estimate keeps the old badge until the new one
     // arrives, so changing the context size does not make every badge flicker.
     for (const entry of entries) this.estimates[entry.id] ??= { status: "pending" };
@@ -88,7 +104,51 @@ export class ModelLibraryState {
     }
   }
 
-  async importPath(path: string): Promise<ModelEntry | null> {
+  /**
+   * Asks every remote model's server (or the one given) whether it answers now. Each badge changes when its answer
+   * comes; a server asked again along with the others keeps its last answer on screen meanwhile.
+   */
+  async checkRemotes(only?: RemoteModelEntry): Promise<void> {
+    const entries = only ? [only] : this.models.filter((entry): entry is RemoteModelEntry => entry.kind === "remote");
+    await Promise.all(
+      entries.map(async (entry) => {
+        if (only) this.reachability[entry.id] = { status: "pending" };
+        else this.reachability[entry.id] ??= { status: "pending" };
+        try {
+          this.reachability[entry.id] = { status: "done", check: await this.api.invoke("models.checkRemote", { id: entry.id }) };
+        } catch (error) {
+          this.reachability[entry.id] = { status: "failed", failure: failureOf(error) };
+        }
+      }),
+    );
+  }
+
+  /** The models a server lists, for the add form; null (and a notice) when it cannot be asked. */
+  async listRemoteModels(input: RequestInput<"models.listRemoteModels">): Promise<string[] | null> {
+    this.notice = null;
+    try {
+      return (await this.api.invoke("models.listRemoteModels", input)).models;
+    } catch (error) {
+      this.notice = { tone: "error", ...failureOf(error, {}, {}), key: "models.remote.listFailed", params: { url: input.baseUrl } };
+      return null;
+    }
+  }
+
+  async addRemote(input: RequestInput<"models.addRemote">): Promise<RemoteModelEntry | null> {
+    this.notice = null;
+    try {
+      const entry = await this.api.invoke("models.addRemote", input);
+      this.notice = { tone: "success", key: "models.imported", params: { name: entry.name } };
+      await this.refresh();
+      void this.checkRemotes(entry);
+      return entry;
+    } catch (error) {
+      this.notice = { tone: "error", ...failureOf(error, {}, {}), key: "models.remote.addFailed" };
+      return null;
+    }
+  }
+
+  async importPath(path: string): Promise<LocalModelEntry | null> {
     this.importing = true;
     this.notice = null;
     try {
@@ -142,11 +202,11 @@ export class ModelLibraryState {
     return this.#onEntry(entry, () => this.api.invoke("models.setDefault", { id: entry.id }), "models.defaultFailed");
   }
 
-  setPromptFormat(entry: ModelEntry, promptFormat: ModelEntry["promptFormat"]): Promise<boolean> {
+  setPromptFormat(entry: LocalModelEntry, promptFormat: PromptFormat): Promise<boolean> {
     return this.#onEntry(entry, () => this.api.invoke("models.setPromptFormat", { id: entry.id, promptFormat }), "models.formatFailed");
   }
 
-  async load(entry: ModelEntry): Promise<LoadedModel | null> {
+  async load(entry: LocalModelEntry): Promise<LoadedModel | null> {
     this.loading = { id: entry.id, path: entry.path, progress: 0 };
     this.notice = null;
     try {

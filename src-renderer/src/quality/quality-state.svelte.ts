@@ -1,6 +1,6 @@
 // What quantization costs, as the app shows it: stored measurements, a running measurement (plan, progress,
 // cancel), and side-by-side answers. Kept for the app's life, so a run goes on while another page is shown.
-import type { ApiClient, Comparison, EventMessage, ExportFormat, ModelEntry, QualityMeasurement, QualityPlan, QualityProgress, RequestInput } from "../../../src-main/contract/api.js";
+import type { ApiClient, Comparison, EventMessage, ExportFormat, LocalModelEntry, ModelEntry, QualityMeasurement, QualityPlan, QualityProgress, RequestInput } from "../../../src-main/contract/api.js";
 import { downloadFile } from "../chat/download.js";
 import { failureOf, type Failure } from "../shell/failure.js";
 
@@ -19,7 +19,7 @@ export interface MeasureRun {
 export interface CompareRun {
   status: "starting" | "running" | "done" | "failed" | "cancelled";
   jobId: string | null;
-  models: ModelEntry[];
+  models: LocalModelEntry[];
   questions: string[];
   /** answers[question][model], filled as they arrive. */
   answers: (string | undefined)[][];
@@ -31,13 +31,17 @@ export interface CompareRun {
 export interface ModelFamily {
   key: string;
   name: string;
-  entries: ModelEntry[];
+  entries: LocalModelEntry[];
+}
+
+/** The files on this computer that can be used now: quality is measured on GGUFs, not on remote servers. */
+export function usableFiles(models: readonly ModelEntry[]): LocalModelEntry[] {
+  return models.filter((entry): entry is LocalModelEntry => entry.kind === "local" && entry.status === "ok");
 }
 
 export function familiesOf(models: readonly ModelEntry[]): ModelFamily[] {
   const families: ModelFamily[] = [];
-  for (const entry of models) {
-    if (entry.status !== "ok") continue;
+  for (const entry of usableFiles(models)) {
     const key = `${entry.architecture ?? "?"}:${entry.parameterCount ?? "?"}`;
     const family = families.find((candidate) => candidate.key === key);
     if (family) family.entries.push(entry);
@@ -98,7 +102,7 @@ export class QualityState {
     if (this.run.jobId) await this.api.invoke("quality.cancel", { jobId: this.run.jobId }).catch(() => undefined);
   }
 
-  async compare(models: ModelEntry[], questions: string[], maxTokens: number): Promise<void> {
+  async compare(models: LocalModelEntry[], questions: string[], maxTokens: number): Promise<void> {
     if (this.comparing) return;
     this.compareRun = { status: "starting", jobId: null, models, questions, answers: questions.map(() => []), comparison: null, failure: null };
     this.#early = [];

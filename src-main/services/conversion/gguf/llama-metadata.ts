@@ -4,6 +4,7 @@
 // test/unit/llama-cpp-reference.test.ts holds this against llama.cpp's own output for the demo model.
 import { z } from "zod";
 import { BillaError } from "../../../contract/errors.js";
+import { BILLA_CHAT_TEMPLATE } from "../../models/billa-chat-template.js";
 import type { LlamaHyperParameters } from "../checkpoint/hf-config.js";
 import { findDuplicate, type PieceType, type SentencePieceModel } from "../tokenizer/sentencepiece-model.js";
 import { GgufValueType, Keys, LlamaFileType, TokenType, type GgufKv } from "./gguf-types.js";
@@ -22,21 +23,6 @@ export interface LlamaMetadataInput {
 }
 
 const GGML_QUANTIZATION_VERSION = 2;
-/**
- * BiLLa's prompt as its README gives it: one BOS, then `Human: {q}\nAssistant: {a}` turns joined by `\n`, with no
- * EOS between turns (the golden prompts' ids). BiLLa was trained without a system prompt, so a system message
- * raises instead of vanishing: llama.cpp and node-llama-cpp then fold it into the first user message.
- */
-export const BILLA_CHAT_TEMPLATE = [
-  "{{ bos_token }}",
-  "{% for message in messages %}",
-  "{% if message['role'] == 'user' %}{{ 'Human: ' + message['content'] + '\\n' }}",
-  "{% elif message['role'] == 'assistant' %}{{ 'Assistant: ' + message['content'] }}{% if not loop.last %}{{ '\\n' }}{% endif %}",
-  "{% else %}{{ raise_exception('BiLLa has no ' + message['role'] + ' role: send only user and assistant messages.') }}",
-  "{% endif %}",
-  "{% endfor %}",
-  "{% if add_generation_prompt %}{{ 'Assistant: ' }}{% endif %}",
-].join("");
 
 /** The converter asks sentencepiece only IsUnknown/IsControl/IsUnused/IsByte, so USER_DEFINED pieces become NORMAL. */
 const TOKEN_TYPE_OF_PIECE: Readonly<Record<PieceType, TokenType>> = {

@@ -1,10 +1,12 @@
 // `billa restore`: BiLLa's released checkpoint + the original LLaMA → a restored Hugging Face folder
-// (model.safetensors plus the config and tokenizer files), for people who run transformers. The user's
-// files are only read; the folder appears only when complete.
-import { copyFile, mkdir, readdir } from "node:fs/promises";
+// (model.safetensors plus the config and tokenizer files), for people who run transformers or serve it with vLLM.
+// tokenizer_config.json gets BiLLa's chat template, so apply_chat_template and vLLM's chat endpoint build BiLLa's
+// prompt. The user's files are only read; the folder appears only when complete.
+import { copyFile, mkdir, readdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { ConversionProgress, ConversionReport } from "../../../contract/api.js";
 import { BillaError } from "../../../contract/errors.js";
+import { BILLA_CHAT_TEMPLATE } from "../../models/billa-chat-template.js";
 import { SafetensorsWriter } from "../safetensors/safetensors-writer.js";
 import { readSafetensors } from "../safetensors/safetensors-reader.js";
 import { checkFreeSpace, refuseExisting, replaceWhenComplete, writeAtomically } from "../../files/atomic-file.js";
@@ -14,8 +16,13 @@ import { DEFAULT_CHUNK_BYTES, Scratch } from "./scratch.js";
 import type { SourceModel, SourceTensor } from "./source-model.js";
 import { DTYPE_BYTES, elementCount } from "../tensor.js";
 
-/** Files a Hugging Face model folder carries besides its weights. */
-const COMPANION_FILES = /^(config|generation_config|tokenizer_config|special_tokens_map|added_tokens)\.json$|^tokenizer\.(model|json)$/;
+/** Files a Hugging Face model folder carries besides its weights, copied as they are (tokenizer_config.json is rewritten). */
+const COMPANION_FILES = /^(config|generation_config|special_tokens_map|added_tokens)\.json$|^tokenizer\.(model|json)$/;
+
+/** The folder's tokenizer settings (none: transformers' defaults for LLaMA) with BiLLa's chat template, replacing any other. */
+function restoredTokenizerConfig(source: Record<string, unknown> | null): string {
+  return `${JSON.stringify({ ...source, chat_template: BILLA_CHAT_TEMPLATE }, null, 2)}\n`;
+}
 
 export interface RestoreOptions {
   model: SourceModel;
@@ -59,6 +66,7 @@ export async function restoreToSafetensors(options: RestoreOptions): Promise<Con
     for (const file of await readdir(model.dir)) {
       if (COMPANION_FILES.test(file)) await copyFile(join(model.dir, file), join(staging, file));
     }
+    await writeFile(join(staging, "tokenizer_config.json"), restoredTokenizerConfig(model.tokenizerConfig));
     const entries = model.tensors.map((tensor) => ({ name: tensor.hf, dtype: tensor.dtype, shape: tensor.location.shape }));
     await writeAtomically(
       join(staging, "model.safetensors"),

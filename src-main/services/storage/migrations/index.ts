@@ -6,6 +6,7 @@ import { messageSearch } from "./004-message-search.js";
 import { settings } from "./005-settings.js";
 import { conversationSource } from "./006-conversation-source.js";
 import { qualityResults } from "./007-quality-results.js";
+import { remoteModels } from "./008-remote-models.js";
 import type { Migration } from "./migration.js";
 
-export const MIGRATIONS: readonly Migration[] = [modelLibrary, modelPromptFormat, conversations, messageSearch, settings, conversationSource, qualityResults];
+export const MIGRATIONS: readonly Migration[] = [modelLibrary, modelPromptFormat, conversations, messageSearch, settings, conversationSource, qualityResults, remoteModels];
