@@ -17,16 +17,12 @@ import { startOpenAiServer } from "../src-main/transports/openai-api/openai-serv
 import type { ClientRun, StreamRequest } from "./support/openai-stream-client.js";
 import { SYNTHETIC_134M, writeSyntheticLlamaGguf } from "./support/synthetic-gguf.js";
 import { TextClock, type TimedRun } from "./support/text-clock.js";
+import { median } from "./support/median.js";
 
 const TOKENS = 128;
 /** Interleaved pairs of runs; medians, since other work on the machine slows single runs down. */
 const REPEATS = 8;
 const log = (line: string) => process.stderr.write(`${line}\n`);
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 /** A few turns of ordinary length, so that each answer starts from a real prompt. */
 const HISTORY: Turn[] = Array.from({ length: 3 }, (_, i) => ({

@@ -11,6 +11,7 @@ import { branchOf } from "../src-main/contract/conversation-tree.js";
 import { HistoryStore } from "../src-main/services/history/history-store.js";
 import { SAVE_INTERVAL_MS, StreamingAnswer } from "../src-main/services/history/streaming-answer.js";
 import { openDatabase } from "../src-main/services/storage/database.js";
+import { median } from "./support/median.js";
 
 const CONVERSATIONS = 2_000;
 const MESSAGES = 100_000;
@@ -37,11 +38,6 @@ function sentence(next: () => number, words: number): string {
     parts.push(list[Math.floor(next() * list.length)]!);
   }
   return `${parts.join(" ")}。`;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function time(work: () => unknown): number {

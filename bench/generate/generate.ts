@@ -10,6 +10,7 @@ import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import type { GenerationStats, RequestInput, Turn } from "../../src-main/contract/api.js";
 import { createServices, type Services } from "../../src-main/services/create-services.js";
 import { billaPromptText } from "../../src-main/services/runtime/billa-chat-wrapper.js";
+import { threadedBuildCmakeOptions } from "../../src-main/services/runtime/threaded-build.js";
 import { SYNTHETIC_134M, writeSyntheticLlamaGguf } from "../support/synthetic-gguf.js";
 import { measureBareDecode } from "./bare-decode.js";
 import { measureCpuBuilds } from "./cpu-builds.js";
@@ -70,8 +71,10 @@ async function main(): Promise<void> {
       await services.dispose();
     }
 
-    // The same model, prompt and thread count through node-llama-cpp's bare loop.
-    const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
+    // The same model, prompt, thread count and llama.cpp binary (the threaded build when there is one, as the app
+    // picks) through node-llama-cpp's bare loop.
+    const cmakeOptions = threadedBuildCmakeOptions(process.platform);
+    const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, ...(cmakeOptions ? { cmakeOptions } : {}) });
     const model = await llama.loadModel({ modelPath });
     const prompt = [model.tokens.bos!, ...model.tokenize(billaPromptText(HISTORY, "And what about numbers?"))];
     const bare = await measureBareDecode(model, { threads, tokens: TOKENS, repeats: REPEATS, prompt, contextSize: 2048 });

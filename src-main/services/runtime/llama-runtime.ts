@@ -216,19 +216,27 @@ async function respond(chat: LlamaChat, sequence: LlamaContextSequence, model: L
   return { text: response.response, stats: meter.stats(response.metadata.stopReason, promptTokens, droppedTurns) };
 }
 
-/** Below this size one thread decodes fastest; see defaultThreads. */
+/** Below this size one thread decodes fastest; see defaultThreadCount. */
 const SMALL_MODEL_PARAMETERS = 200e6;
+
+/**
+ * A model's default thread count, given the cores it may use. A small model gets one thread: its per-token work
+ * is too little to share, while the helper threads compete with node-llama-cpp's own worker and main threads for
+ * the cores. Measured by bench:generate on 2 cores (decode tok/s, 1 thread / 2 threads), threaded build: 134M
+ * 192 / 155, 250M 123 / 121, 600M 55 / 74, BiLLa-7B-wide 30 / 43; the prebuilt binary, which starts its helper
+ * threads anew for every token: 134M 193 / 60, the 2.2M demo 1 236 / 74.
+ */
+export function defaultThreadCount(parameters: number, cores: number): number {
+  return parameters < SMALL_MODEL_PARAMETERS ? 1 : cores;
+}
 
 /**
  * The cores this process may use (affinity, cgroups), but no more than llama.cpp's math cores: ggml's threads
  * spin while they wait, so hyper-threads and oversubscription (node-llama-cpp's own default is 4 threads even
- * on 2 cores) make decoding many times slower. A small model gets one thread: its per-token work is too little
- * to share, and node-llama-cpp's prebuilt binary starts its helper threads anew for every token (the 2.2M demo
- * model: 1 236 tok/s on 1 thread, 74 on 2; 134M: 58 and 56; a 7B shape gains from every core).
+ * on 2 cores) make decoding many times slower.
  */
 function defaultThreads(llama: Llama, parameters: number): number {
-  if (parameters < SMALL_MODEL_PARAMETERS) return 1;
-  return Math.min(availableParallelism(), llama.cpuMathCores);
+  return defaultThreadCount(parameters, Math.min(availableParallelism(), llama.cpuMathCores));
 }
 
 const STOP_REASONS: Record<string, GenerationStats["stopReason"]> = {
