@@ -236,7 +236,8 @@ function table(rows: string[][]): string {
 }
 
 function report(checkpoint: SyntheticCheckpoint, inputBytes: number, copy: CopyResult, runs: ConversionFigures[]): void {
-  const q4 = runs.find((run) => run.quantize !== null)?.quantize;
+  // The F16 pass calls the pool too (a few small tensors), so the quantizing pass is picked by its type.
+  const q4 = runs.find((run) => run.outType === "q4_k_m")?.quantize;
   log("");
   log(
     `Results (${availableParallelism()} cores; input ${mb(inputBytes)} MB = ${checkpoint.shardFiles.length} shards + the original's embedding; ` +
