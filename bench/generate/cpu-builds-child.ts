@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { getLlama, LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
 import type { GenerationStats, SystemInfo } from "../../src-main/contract/api.js";
 import { createServices } from "../../src-main/services/create-services.js";
-import { threadedBuildCmakeOptions } from "../../src-main/services/runtime/threaded-build.js";
-import { measureBareDecode } from "./bare-decode.js";
+import { threadedBuildLlamaOptions } from "../../src-main/services/runtime/threaded-build.js";
 import { median } from "../support/median.js";
+import { measureBareDecode } from "./bare-decode.js";
 
 export interface CpuBuildsChildSpec {
   path: "bare" | "chat";
@@ -45,8 +45,8 @@ function promptOf(model: LlamaModel, count: number): Token[] {
 }
 
 async function bare(spec: CpuBuildsChildSpec): Promise<CpuBuildsChildResult> {
-  const cmakeOptions = spec.build === "threaded" ? threadedBuildCmakeOptions(process.platform) : null;
-  const llama = await getLlama({ gpu: false, build: "never", progressLogs: false, logLevel: LlamaLogLevel.error, ...(cmakeOptions ? { cmakeOptions } : {}) });
+  const build = spec.build === "threaded" ? threadedBuildLlamaOptions(process.platform) : {};
+  const llama = await getLlama({ gpu: false, build: "never", progressLogs: false, logLevel: LlamaLogLevel.error, ...build });
   const model = await llama.loadModel({ modelPath: spec.model });
   const prompt = promptOf(model, spec.promptTokens);
   const result: CpuBuildsChildResult = { build: llama.buildType === "localBuild" ? "threaded" : "prebuilt", decode: {}, prompt: {}, promptTokens: prompt.length };

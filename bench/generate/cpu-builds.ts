@@ -4,8 +4,8 @@
 // All do the same work, a first question's: a 512-token prompt into an empty context, then 128 tokens decoded after
 // it. So llama-bench runs pp512 and tg128 at depth 512 (`-d 512`: decoding after a prompt is slower than its
 // default tg128 from an empty context, which is printed too), with flash attention off and on, the faster counted.
-// The sides run in rounds, in turn, and each reports its median (see ROUNDS). Then the thread rule: the threaded build's decode speed at each thread count on smaller models, next to the
-// app's default (llama-runtime.ts).
+// The sides run in rounds, in turn, and each reports its median (see ROUNDS). Then the thread rule: the threaded
+// build's decode speed at each thread count on smaller models, next to the app's default (llama-runtime.ts).
 //
 // llama-bench comes from $LLAMA_CPP_BIN_DIR: build it once from the source node-llama-cpp pins, e.g.
 //   git clone node_modules/node-llama-cpp/llama/gitRelease.bundle /tmp/llama.cpp
@@ -14,14 +14,14 @@
 // Without it, that column is left out and the ratios are not computed.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { availableParallelism } from "node:os";
 import { defaultThreadCount } from "../../src-main/services/runtime/llama-runtime.js";
 import { SYNTHETIC_134M, writeSyntheticLlamaGguf } from "../support/synthetic-gguf.js";
-import type { CpuBuildsChildResult, CpuBuildsChildSpec } from "./cpu-builds-child.js";
 import { median } from "../support/median.js";
+import type { CpuBuildsChildResult, CpuBuildsChildSpec } from "./cpu-builds-child.js";
 
 const run = promisify(execFile);
 export const BILLA_7B_WIDTH = { hidden: 4096, layers: 4, heads: 32, intermediate: 11008, vocab: 46943 } as const;
@@ -70,7 +70,6 @@ interface LlamaBenchResult extends CpuBuildsChildResult {
   /** tg128 from an empty context, llama-bench's default test, by thread count. */
   emptyContextDecode: Record<number, number>;
 }
-
 
 type Figures<T> = { [K in keyof T]: T[K] extends Record<number, number> ? K : never }[keyof T];
 
@@ -168,7 +167,7 @@ export async function measureCpuBuilds(dir: string, log: (line: string) => void)
     log(`thread rule: ${name} …`);
     const path = join(dir, `thread-rule-${name}.gguf`);
     const file = await writeSyntheticLlamaGguf(path, { ...shape, outType: "q4_k_m" });
-    ruleRows.push({ name, parameters: file.parameters, decode: (await child({ path: "bare", build: "threaded", model: path }, ROUNDS)).decode });
+    ruleRows.push({ name, parameters: file.parameters, decode: (await child({ path: "bare", build: "threaded", model: path }, ROUNDS)).decode }); // one process, as many timed runs as rounds
   }
   ruleRows.push({ name: "7B-wide", parameters: written.parameters, decode: threaded.decode });
   rows.push([`thread rule (${threaded.build} build, decode tok/s)`, `${THREADS.map(plural).join(" / ")}; the app's default`]);

@@ -10,7 +10,7 @@ import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import type { GenerationStats, RequestInput, Turn } from "../../src-main/contract/api.js";
 import { createServices, type Services } from "../../src-main/services/create-services.js";
 import { billaPromptText } from "../../src-main/services/runtime/billa-chat-wrapper.js";
-import { threadedBuildCmakeOptions } from "../../src-main/services/runtime/threaded-build.js";
+import { threadedBuildLlamaOptions } from "../../src-main/services/runtime/threaded-build.js";
 import { SYNTHETIC_134M, writeSyntheticLlamaGguf } from "../support/synthetic-gguf.js";
 import { measureBareDecode } from "./bare-decode.js";
 import { measureCpuBuilds } from "./cpu-builds.js";
@@ -73,8 +73,7 @@ async function main(): Promise<void> {
 
     // The same model, prompt, thread count and llama.cpp binary (the threaded build when there is one, as the app
     // picks) through node-llama-cpp's bare loop.
-    const cmakeOptions = threadedBuildCmakeOptions(process.platform);
-    const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, ...(cmakeOptions ? { cmakeOptions } : {}) });
+    const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, ...threadedBuildLlamaOptions(process.platform) });
     const model = await llama.loadModel({ modelPath });
     const prompt = [model.tokens.bos!, ...model.tokenize(billaPromptText(HISTORY, "And what about numbers?"))];
     const bare = await measureBareDecode(model, { threads, tokens: TOKENS, repeats: REPEATS, prompt, contextSize: 2048 });

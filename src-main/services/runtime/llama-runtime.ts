@@ -30,7 +30,7 @@ import { isProcessAlive } from "../system/process-alive.js";
 import type { Logger } from "../logger.js";
 import { BillaChatWrapper, turnsOf } from "./billa-chat-wrapper.js";
 import { TextScorer } from "./text-scorer.js";
-import { threadedBuildCmakeOptions, threadedBuildFolder, threadedBuildUnavailable } from "./threaded-build.js";
+import { threadedBuildFolder, threadedBuildLlamaOptions, threadedBuildUnavailable } from "./threaded-build.js";
 
 export type GpuPreference = "auto" | Exclude<LlamaGpuType, false> | "cpu";
 
@@ -313,8 +313,7 @@ export class LlamaRuntime {
    */
   #getLlama(): Promise<Llama> {
     this.#llama ??= (async () => {
-      const cmakeOptions = threadedBuildCmakeOptions(process.platform);
-      const llama = await getLlama({ gpu: this.gpu === "cpu" ? false : this.gpu, build: "never", progressLogs: false, logLevel: LlamaLogLevel.warn, ...(cmakeOptions ? { cmakeOptions } : {}) });
+      const llama = await getLlama({ gpu: this.gpu === "cpu" ? false : this.gpu, build: "never", progressLogs: false, logLevel: LlamaLogLevel.warn, ...threadedBuildLlamaOptions(process.platform) });
       const { build, reason } = await this.#buildOf(llama);
       this.logger.info(`llama.cpp ${llama.llamaCppRelease.release}: ${llama.gpu === false ? "CPU" : llama.gpu}, ${build} build (${reason})`);
       return llama;

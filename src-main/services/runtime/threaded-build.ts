@@ -1,6 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { LlamaOptions } from "node-llama-cpp";
 
 // The threaded CPU build of llama.cpp that `npm run build:llama` makes and the runtime prefers. node-llama-cpp's
 // prebuilt CPU binaries are built without OpenMP, and its addon attaches no ggml threadpool, so ggml starts and
@@ -29,6 +30,12 @@ export function threadedBuildCmakeOptions(platform: NodeJS.Platform): Record<str
     // needs MSVC (here to keep it off) makes it build with MSVC, whose OpenMP runtime is vcomp140.dll.
     ...(platform === "win32" ? { GGML_BLAS: "OFF" } : {}),
   };
+}
+
+/** getLlama's options that pick the threaded build where one is made (getLlama falls back to the prebuilt by itself). */
+export function threadedBuildLlamaOptions(platform: NodeJS.Platform): Pick<LlamaOptions, "cmakeOptions"> {
+  const cmakeOptions = threadedBuildCmakeOptions(platform);
+  return cmakeOptions ? { cmakeOptions } : {};
 }
 
 /** node-llama-cpp's folder of builds made on this computer (unpacked beside app.asar in the installers). */
